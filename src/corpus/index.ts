@@ -1,0 +1,147 @@
+/**
+ * The corpus stage's entry: a spec (a JSONL or JSONL.gz file, a CodeSearchNet tree, a folder of source
+ * files, or a glob) becomes a stream of snippets, read in constant memory.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { basename, relative, sep } from 'node:path';
+import { UserError } from '../util/errors.ts';
+import { languageForPath, type LanguageId } from '../syntax/languages.ts';
+import { expandGlob, hasGlob } from './glob.ts';
+import { readJsonlSnippets } from './jsonl.ts';
+import { SkipLog } from './skips.ts';
+import { readSourceTree, walkFiles, DEFAULT_EXCLUDED_DIRS } from './sourceTree.ts';
+import type { Snippet } from './types.ts';
+
+export type { Snippet, Provenance, SkipEvent, SkipReason } from './types.ts';
+export { SkipLog } from './skips.ts';
+export { readJsonlSnippets } from './jsonl.ts';
+export { readSourceTree, extractUnits, walkFiles } from './sourceTree.ts';
+export { readLines } from './lines.ts';
+
+export interface CorpusOptions {
+  languages?: LanguageId[];
+  /** Language of JSONL records that have no `language` field. */
+  defaultLanguage?: LanguageId;
+  /** CodeSearchNet partitions to read (train, valid, test); all when absent. */
+  partitions?: string[];
+  strict?: boolean;
+  warn?: (message: string) => void;
+  maxLineBytes?: number;
+  maxFileBytes?: number;
+  /** Minimum lines of a unit extracted from source files. */
+  minLines?: number;
+  maxChars?: number;
+  /** Reports progress as (bytes read, total bytes). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export type CorpusKind = 'jsonl' | 'jsonl-tree' | 'source-tree';
+
+export interface CorpusSource {
+  spec: string;
+  kind: CorpusKind;
+  files: string[];
+  root: string;
+  totalBytes: number;
+}
+
+const JSONL_FILE = /\.(jsonl|json)(\.gz)?$|\.gz$/i;
+
+/** Work out what a corpus spec names, without reading the records. */
+export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, 'partitions'> = {}): Promise<CorpusSource> {
+  let files: string[];
+  let root: string;
+  let kind: CorpusKind;
+  if (hasGlob(spec) && !existsSync(spec)) {
+    files = await expandGlob(spec);
+    if (files.length === 0) throw new UserError(`no files match ${spec}`, { hint: 'quote the pattern so the shell does not expand it, and check the path' });
+    root = process.cwd();
+    kind = files.every((f) => JSONL_FILE.test(f)) ? 'jsonl-tree' : 'source-tree';
+  } else if (!existsSync(spec)) {
+    throw new UserError(`corpus not found: ${spec}`, { hint: 'pass a .jsonl/.jsonl.gz file, a CodeSearchNet folder, a folder of source files, or a glob' });
+  } else if (statSync(spec).isFile()) {
+    files = [spec];
+    root = spec;
+    kind = 'jsonl';
+  } else {
+    root = spec;
+    const jsonl: string[] = [];
+    for await (const f of walkFiles(spec, DEFAULT_EXCLUDED_DIRS)) if (JSONL_FILE.test(f)) jsonl.push(f);
+    if (jsonl.length > 0) {
+      files = jsonl;
+      kind = 'jsonl-tree';
+    } else {
+      files = [];
+      for await (const f of walkFiles(spec, DEFAULT_EXCLUDED_DIRS)) if (languageForPath(f)) files.push(f);
+      kind = 'source-tree';
+    }
+  }
+  if (options.partitions && kind === 'jsonl-tree') {
+    const wanted = new Set(options.partitions);
+    files = files.filter((f) => {
+      const parts = f.split(/[\\/]/);
+      const partition = parts.find((p) => p === 'train' || p === 'valid' || p === 'test');
+      return partition === undefined || wanted.has(partition);
+    });
+  }
+  const totalBytes = files.reduce((s, f) => s + statSync(f).size, 0);
+  return { spec, kind, files, root, totalBytes };
+}
+
+/**
+ * Stream the snippets of a corpus. Bad records are skipped with a warning (file, line, reason) and
+ * counted in `skips`; with `strict` the first one is an error.
+ */
+export async function* readCorpus(source: CorpusSource, skips: SkipLog, options: CorpusOptions = {}): AsyncGenerator<Snippet> {
+  const languages = options.languages?.length ? new Set(options.languages) : undefined;
+  let doneBytes = 0;
+  if (source.kind === 'source-tree') {
+    const roots = source.spec === source.root || !hasGlob(source.spec) ? [source.root] : source.files;
+    for (const root of roots) {
+      yield* readSourceTree(root, skips, {
+        languages,
+        maxFileBytes: options.maxFileBytes,
+        minLines: options.minLines ?? 2,
+        maxChars: options.maxChars,
+        onFile: (_path, bytes) => {
+          doneBytes += bytes;
+          options.onProgress?.(doneBytes, source.totalBytes);
+        },
+      });
+    }
+    return;
+  }
+  for (const file of source.files) {
+    const base = doneBytes;
+    const displayName = source.kind === 'jsonl' ? file : relative(source.root, file).split(sep).join('/');
+    for await (const snippet of readJsonlSnippets(file, skips, {
+      displayName,
+      defaultLanguage: options.defaultLanguage,
+      languages,
+      maxLineBytes: options.maxLineBytes,
+      onBytes: (b) => options.onProgress?.(base + b, source.totalBytes),
+    })) {
+      if (options.maxChars !== undefined && snippet.code.length > options.maxChars) {
+        skips.skip({ file: displayName, line: snippet.provenance.record, reason: 'filtered-size', detail: `${snippet.code.length} characters is over --max-chars ${options.maxChars}` });
+        continue;
+      }
+      yield snippet;
+    }
+    doneBytes = base + statSync(file).size;
+  }
+}
+
+/** SHA-256 over the corpus files' names and contents, in order: the input hash in manifests. */
+export async function hashCorpus(source: CorpusSource): Promise<string> {
+  const { createReadStream } = await import('node:fs');
+  const hash = createHash('sha256');
+  const files = source.kind === 'source-tree' && source.files.length === 0 ? [] : source.files;
+  for (const file of files) {
+    hash.update(source.kind === 'jsonl' ? basename(file) : relative(source.root, file).split(sep).join('/'));
+    hash.update('\0');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
