@@ -46,7 +46,8 @@ export interface CorpusSource {
   totalBytes: number;
 }
 
-const JSONL_FILE = /\.(jsonl|json)(\.gz)?$|\.gz$/i;
+/** JSONL files inside a folder or glob (`.json` alone is not JSONL: folders are full of package.json). */
+const JSONL_FILE = /\.(jsonl|ndjson)(\.gz)?$/i;
 
 /** Work out what a corpus spec names, without reading the records. */
 export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, 'partitions'> = {}): Promise<CorpusSource> {

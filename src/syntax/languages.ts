@@ -36,6 +36,10 @@ export interface LanguageSpec {
   snippetWrapper?: (code: string) => { prefix: string; suffix: string } | undefined;
 }
 
+const LEADING_COMMENTS = String.raw`^(?:\s*(?:\/\*[\s\S]*?\*\/|\/\/[^\n]*))*\s*`;
+/** A JavaScript class member on its own (`name(args) {`, `static async *gen() {`, `get x() {`). */
+const JS_METHOD = new RegExp(String.raw`${LEADING_COMMENTS}(?:(?:static|async|get|set)\s+)*\*?\s*#?(?!(?:if|for|while|switch|catch|function|return|with)\b)[A-Za-z_$][\w$]*\s*\([^)]*\)\s*\{`);
+
 const PHP_MEMBER = /^(?:\s*(?:\/\*[\s\S]*?\*\/|\/\/[^\n]*|#[^\n]*))*\s*(?:#\[[^\]]*\]\s*)*(?:public|private|protected|static|abstract|final|var|readonly)\b/;
 
 const SPECS: Record<LanguageId, LanguageSpec> = {
@@ -80,6 +84,7 @@ const SPECS: Record<LanguageId, LanguageSpec> = {
     decisionOperators: ['&&', '||', '??'],
     stringTypes: ['string', 'template_string'],
     lineComment: '//',
+    snippetWrapper: (code) => (JS_METHOD.test(code) ? { prefix: 'class __CodegenEvalWrapper__ {\n', suffix: '\n}' } : undefined),
   },
   go: {
     id: 'go',

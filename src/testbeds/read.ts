@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readLines } from '../corpus/lines.ts';
+import { UserError } from '../util/errors.ts';
+import { packagePath } from '../util/paths.ts';
+import { TESTBED_FORMAT, type TestbedManifest } from './build.ts';
+import type { TestbedRow } from './types.ts';
+
+export interface TestbedHandle {
+  dir: string;
+  manifest: TestbedManifest;
+}
+
+/**
+ * Find a testbed by folder or by name: a path that exists, else `testbeds/NAME` in the working
+ * directory, else the defaults shipped with codegen-eval.
+ */
+export function openTestbed(spec: string): TestbedHandle {
+  const candidates = [resolve(spec), resolve('testbeds', spec), packagePath('testbeds', spec)];
+  const dir = candidates.find((d) => existsSync(join(d, 'manifest.json')));
+  if (!dir) {
+    throw new UserError(`no testbed at ${spec} (looked for manifest.json in ${candidates.join(', ')})`, {
+      hint: 'build one with: codegen-eval testbed build --corpus ... --intervention NAME --out testbeds/NAME',
+    });
+  }
+  const file = join(dir, 'manifest.json');
+  let manifest: TestbedManifest;
+  try {
+    manifest = JSON.parse(readFileSync(file, 'utf8')) as TestbedManifest;
+  } catch (error) {
+    throw new UserError(`${file}: not valid JSON: ${(error as Error).message}`, { hint: 'rebuild the testbed' });
+  }
+  if (manifest.format !== TESTBED_FORMAT) throw new UserError(`${file}: format '${String(manifest.format)}' is not ${TESTBED_FORMAT}`, { hint: 'rebuild the testbed with this version of codegen-eval' });
+  return { dir, manifest };
+}
+
+export async function* readTestbedRows(testbed: TestbedHandle): AsyncGenerator<TestbedRow> {
+  const file = join(testbed.dir, 'rows.jsonl');
+  for await (const event of readLines(file)) {
+    if (event.kind !== 'line') throw new UserError(`${file}:${event.line}: unreadable row (${event.kind})`, { hint: 'rebuild the testbed' });
+    if (event.text === '') continue;
+    try {
+      yield JSON.parse(event.text) as TestbedRow;
+    } catch (error) {
+      throw new UserError(`${file}:${event.line}: not valid JSON: ${(error as Error).message}`, { hint: 'rebuild the testbed' });
+    }
+  }
+}
