@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { UserError } from '../util/errors.ts';
 
 export type LineEvent =
   | { kind: 'line'; line: number; text: string }
@@ -34,7 +35,11 @@ export async function isGzipFile(path: string): Promise<boolean> {
 
 export async function* readLines(path: string, options: LineReaderOptions = {}): AsyncGenerator<LineEvent> {
   const maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
+  // decide before opening: a 'data' listener starts the flow, and gunzip must see the first byte
+  const gz = await isGzipFile(path);
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const stream: Readable = gz ? raw.pipe(createGunzip()) : raw;
+  if (gz) raw.on('error', (e) => stream.destroy(e));
   let rawBytes = 0;
   raw.on('data', (chunk) => {
     const b = chunk as Buffer;
@@ -42,9 +47,6 @@ export async function* readLines(path: string, options: LineReaderOptions = {}):
     options.onRawChunk?.(b);
     options.onBytes?.(rawBytes);
   });
-  const gz = await isGzipFile(path);
-  const stream: Readable = gz ? raw.pipe(createGunzip()) : raw;
-  if (gz) raw.on('error', (e) => stream.destroy(e));
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -72,7 +74,20 @@ export async function* readLines(path: string, options: LineReaderOptions = {}):
     }
   };
 
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  const chunks = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (gz && code.startsWith('Z_')) {
+        throw new UserError(`${path}: the gzip data is damaged or truncated after line ${lineNo} (${(error as Error).message})`, {
+          hint: 'download or copy the file again; the lines before the damage were read',
+        });
+      }
+      throw new UserError(`${path}: cannot read: ${(error as Error).message}`);
+    }
+  };
+  for await (const chunk of chunks()) {
     let from = 0;
     for (;;) {
       const nl = chunk.indexOf(10, from);

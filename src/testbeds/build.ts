@@ -10,6 +10,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { hashCorpus, readCorpus, resolveCorpus, type CorpusOptions } from '../corpus/index.ts';
 import { SkipLog } from '../corpus/skips.ts';
 import type { Snippet } from '../corpus/types.ts';
@@ -99,7 +100,10 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
   const rowsStream = createWriteStream(join(tmpDir, 'rows.jsonl'));
+  let writeError: Error | undefined;
+  rowsStream.on('error', (error) => (writeError ??= error));
   const write = async (row: TestbedRow) => {
+    if (writeError) throw writeError;
     if (!rowsStream.write(`${JSON.stringify(row)}\n`)) await once(rowsStream, 'drain');
   };
   const drops = new Map<string, number>();
@@ -132,7 +136,7 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
       units++;
     }
     rowsStream.end();
-    await once(rowsStream, 'finish');
+    await finished(rowsStream);
   } catch (error) {
     rowsStream.destroy();
     await rm(tmpDir, { recursive: true, force: true });
@@ -189,7 +193,7 @@ async function pairFor(
   const tree = parseWith(parser, snippet.language, snippet.code);
   const taxonomy = await taxonomyFor(snippet.language, taxonomies?.[snippet.language]);
   const random = createRandom(deriveSeed(seed, snippet.id));
-  const outcome = intervention.apply({ snippet, tree, taxonomy, params, random });
+  const outcome = intervention.apply({ snippet, tree, taxonomy, params, random, parse: (code) => parseWith(parser, snippet.language, code) });
   if (!outcome.ok) {
     countDrop(drops, outcome.reason);
     return undefined;

@@ -24,6 +24,8 @@ export interface InterventionInput {
   taxonomy: ConceptTaxonomy;
   params: Params;
   random: Random;
+  /** Parse code of the snippet's language, for interventions that check or adapt their own output. */
+  parse: (code: string) => FlatTree;
 }
 
 /** What an intervention makes of one snippet: the pair's two versions and what it did, or why it could not. */

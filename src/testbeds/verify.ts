@@ -1,4 +1,4 @@
-import { countErrors, typeName, type FlatTree } from '../syntax/parser.ts';
+import { countErrors, type FlatTree } from '../syntax/parser.ts';
 import type { Intervention } from './types.ts';
 
 /**
@@ -10,11 +10,13 @@ export function verifyTreated(intervention: Intervention, control: FlatTree, tre
   const before = countErrors(control);
   const after = countErrors(treated);
   if (after > before) return 'treated code does not parse';
-  if (intervention.preserves === 'structure') {
-    if (control.size !== treated.size) return 'treated code parses to a different tree';
-    for (let i = 0; i < control.size; i++) {
-      if (typeName(control, i) !== typeName(treated, i) || control.depth[i] !== treated.depth[i]) return 'treated code parses to a different tree';
-    }
-  }
+  if (intervention.preserves === 'structure' && !sameStructure(control, treated)) return 'treated code parses to a different tree';
   return undefined;
+}
+
+/** The same node types at the same depths in the same order (the texts may differ). */
+export function sameStructure(a: FlatTree, b: FlatTree): boolean {
+  if (a.size !== b.size) return false;
+  for (let i = 0; i < a.size; i++) if (a.typeId[i] !== b.typeId[i] || a.depth[i] !== b.depth[i]) return false;
+  return true;
 }

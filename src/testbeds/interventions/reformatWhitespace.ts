@@ -1,5 +1,6 @@
 import { LANGUAGES, languageSpec } from '../../syntax/languages.ts';
 import { typeName, type FlatTree } from '../../syntax/parser.ts';
+import { sameStructure } from '../verify.ts';
 import type { Intervention } from '../types.ts';
 
 /**
@@ -11,6 +12,10 @@ import type { Intervention } from '../types.ts';
  */
 
 const WORD = /[\p{L}\p{N}_$@]/u;
+/** Characters next to which a space can go in any of the six languages without changing the tokens. */
+const SEPARATOR = /[()[\]{},;]/;
+
+export type Spacing = 'compact' | 'conservative' | 'spaced';
 
 function indentWidth(ws: string, tabWidth: number): number {
   let w = 0;
@@ -18,7 +23,7 @@ function indentWidth(ws: string, tabWidth: number): number {
   return w;
 }
 
-export function reformat(tree: FlatTree, indent: number, spacing: 'compact' | 'spaced'): string {
+export function reformat(tree: FlatTree, indent: number, spacing: Spacing): string {
   const src = tree.source;
   const leaves = [...tree.leaves].filter((n) => tree.end[n] > tree.start[n]);
   if (leaves.length === 0) return src;
@@ -32,9 +37,14 @@ export function reformat(tree: FlatTree, indent: number, spacing: 'compact' | 's
     if (width > 0) unit = Math.min(unit, width);
   }
   if (!Number.isFinite(unit)) unit = 4;
-  // a gap next to a leaf of a string (template literals, f-strings, heredocs) is string content
-  const stringTypes = new Set([...languageSpec(tree.language).stringTypes, 'template_string', 'interpolation', 'heredoc_body', 'string_content']);
-  const inString = (leaf: number) => tree.parent[leaf] >= 0 && stringTypes.has(typeName(tree, tree.parent[leaf]));
+  // a gap inside a string node (template literals, f-strings, heredocs) is string content
+  const stringTypes = new Set([...languageSpec(tree.language).stringTypes, 'template_string', 'heredoc_body', 'string_content']);
+  const gapInString = (prevLeaf: number, nextLeaf: number) => {
+    for (let p = tree.parent[prevLeaf]; p >= 0; p = tree.parent[p]) {
+      if (stringTypes.has(typeName(tree, p)) && tree.end[p] > tree.start[nextLeaf]) return true;
+    }
+    return false;
+  };
   let out = src.slice(0, tree.start[leaves[0]]);
   for (let k = 0; k < leaves.length; k++) {
     const node = leaves[k];
@@ -42,7 +52,7 @@ export function reformat(tree: FlatTree, indent: number, spacing: 'compact' | 's
       const prevEnd = tree.end[leaves[k - 1]];
       const gap = src.slice(prevEnd, tree.start[node]);
       const nl = gap.lastIndexOf('\n');
-      if (inString(leaves[k - 1]) || inString(node)) {
+      if (gapInString(leaves[k - 1], node)) {
         out += gap;
       } else if (nl >= 0) {
         const lead = gap.slice(nl + 1);
@@ -53,7 +63,11 @@ export function reformat(tree: FlatTree, indent: number, spacing: 'compact' | 's
         const right = src[tree.start[node]];
         const mustSeparate = WORD.test(left) && WORD.test(right);
         const hadSpace = gap.length > 0;
-        if (spacing === 'spaced' ? hadSpace || mustSeparate : mustSeparate) out += ' ';
+        const keep =
+          spacing === 'spaced' ? hadSpace || mustSeparate
+          : spacing === 'conservative' ? mustSeparate || (hadSpace && !SEPARATOR.test(left) && !SEPARATOR.test(right))
+          : mustSeparate;
+        if (keep) out += ' ';
       }
     }
     out += src.slice(tree.start[node], tree.end[node]);
@@ -68,11 +82,17 @@ export const reformatWhitespace: Intervention = {
   preserves: 'structure',
   params: [
     { name: 'indent', type: 'number', default: 2, description: 'spaces per indentation level' },
-    { name: 'spacing', type: 'string', default: 'compact', choices: ['compact', 'spaced'], description: 'compact: no space between tokens unless needed; spaced: one space where there was any' },
+    { name: 'spacing', type: 'string', default: 'compact', choices: ['compact', 'spaced'], description: 'compact: no space between tokens unless needed (backing off to spaces kept next to operators where the parse changes); spaced: one space where there was any' },
   ],
-  apply({ tree, params }) {
-    const treated = reformat(tree, Number(params.indent), params.spacing === 'spaced' ? 'spaced' : 'compact');
-    if (treated === tree.source) return { ok: false, reason: 'already in the target format' };
-    return { ok: true, treated, meta: { indent: Number(params.indent), spacing: String(params.spacing) } };
+  apply({ tree, params, parse }) {
+    // whitespace matters to some scanners (Ruby's `a<<b` reads as a heredoc): back off until the tree is the same
+    const order: Spacing[] = params.spacing === 'spaced' ? ['spaced'] : ['compact', 'conservative', 'spaced'];
+    for (const spacing of order) {
+      const treated = reformat(tree, Number(params.indent), spacing);
+      if (treated === tree.source) continue;
+      if (!sameStructure(tree, parse(treated))) continue;
+      return { ok: true, treated, meta: { indent: Number(params.indent), spacing } };
+    }
+    return { ok: false, reason: 'no whitespace change keeps the tree' };
   },
 };
