@@ -41,7 +41,7 @@ const LEADING_COMMENTS = String.raw`^(?:\s*(?:\/\*[\s\S]*?\*\/|\/\/[^\n]*))*\s*`
 const JS_METHOD = new RegExp(String.raw`${LEADING_COMMENTS}(?:(?:static|async|get|set)\s+)*\*?\s*#?(?!(?:if|for|while|switch|catch|function|return|with)\b)[A-Za-z_$][\w$]*\s*\([^)]*\)\s*\{`);
 
 /** Java code that is not a compilation unit on its own: a class member (method, constructor, field). */
-const JAVA_MEMBER = new RegExp(String.raw`${LEADING_COMMENTS}(?!(?:package|import))(?:@\w+(?:\([^)]*\))?\s*|(?:public|protected|private|static|final|abstract|synchronized|native|strictfp|default)\s+)*(?!(?:class|interface|enum|record))[A-Za-z_<]`);
+const JAVA_MEMBER = new RegExp(String.raw`${LEADING_COMMENTS}(?!(?:package|import)\b)(?:@\w+(?:\([^)]*\))?\s*|(?:public|protected|private|static|final|abstract|synchronized|native|strictfp|default)\s+)*(?!(?:class|interface|enum|record)\b)[A-Za-z_<]`);
 
 const PHP_MEMBER = /^(?:\s*(?:\/\*[\s\S]*?\*\/|\/\/[^\n]*|#[^\n]*))*\s*(?:#\[[^\]]*\]\s*)*(?:public|private|protected|static|abstract|final|var|readonly)\b/;
 
