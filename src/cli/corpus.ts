@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
 import { Progress } from '../util/progress.ts';
 import { table, toJson } from './format.ts';
-import { parseLanguages, parsePositiveInt, type CliIO } from './shared.ts';
+import { collect, parseLanguages, parsePositiveInt, type CliIO } from './shared.ts';
+import { exportSnippets } from '../corpus/export.ts';
 
 export function corpusCommand(io: CliIO): Command {
   const cmd = new Command('corpus').description('read corpora');
@@ -38,6 +39,32 @@ export function corpusCommand(io: CliIO): Command {
       io.out(`${opts.corpus}: ${source.kind}, ${source.files.length} files, ${source.totalBytes} bytes`);
       io.out(table(['language', 'snippets', 'characters'], Object.entries(counts).map(([l, c]) => [l, c.snippets, c.chars])));
       for (const [reason, n] of Object.entries(result.skipped)) io.out(`skipped ${n}: ${reason}`);
+    });
+  cmd
+    .command('export')
+    .description('write the snippets of a corpus to a JSONL (.jsonl.gz) file that any later command can read')
+    .requiredOption('--corpus <spec>', 'a .jsonl/.jsonl.gz file, a CodeSearchNet folder, a folder of source files, or a quoted glob')
+    .requiredOption('--out <file>', 'the output .jsonl or .jsonl.gz file')
+    .option('--lang <languages>', 'only these languages, comma-separated')
+    .option('--min-lines <n>', 'source trees: skip units shorter than n lines', parsePositiveInt)
+    .option('--max-chars <n>', 'skip snippets longer than n characters', parsePositiveInt)
+    .option('--set <key=value>', 'a field to add to every record, e.g. license=MIT (repeatable)', collect, [])
+    .option('--strict', 'treat a bad record as an error')
+    .option('--quiet', 'no progress line')
+    .action(async (opts: { corpus: string; out: string; lang?: string; minLines?: number; maxChars?: number; set: string[]; strict?: boolean; quiet?: boolean }) => {
+      const source = await resolveCorpus(opts.corpus);
+      const skips = new SkipLog({ strict: opts.strict, warn: (m) => io.err(m) });
+      const progress = new Progress({ label: 'export', unit: 'B', total: source.totalBytes, quiet: opts.quiet });
+      const extra = Object.fromEntries(opts.set.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+      const n = await exportSnippets(readCorpus(source, skips, {
+        languages: opts.lang ? parseLanguages(opts.lang) : undefined,
+        minLines: opts.minLines,
+        maxChars: opts.maxChars,
+        onProgress: (done) => progress.update(done),
+      }), opts.out, extra);
+      progress.finish();
+      io.out(`wrote ${n} snippets to ${opts.out}`);
+      for (const [reason, count] of Object.entries(skips.summary())) io.out(`skipped ${count}: ${reason}`);
     });
   return cmd;
 }

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { buildTestbed, inspectTestbed, INTERVENTIONS, OBSERVATIONAL_TREATMENTS, openTestbed, parseParamPairs } from '../testbeds/index.ts';
 import { Progress } from '../util/progress.ts';
+import { packagePath } from '../util/paths.ts';
+import { buildPlan, DEFAULT_PLAN, readTestbedPlan } from '../testbeds/plan.ts';
 import { fixed, table, toJson } from './format.ts';
 import { collect, parseLanguages, parsePositiveInt, parseInteger, type CliIO } from './shared.ts';
 
@@ -17,6 +19,7 @@ export function testbedCommand(io: CliIO): Command {
     .option('--lang <languages>', 'only these languages, comma-separated (python,java,javascript,go,php,ruby)')
     .option('--partition <names>', 'CodeSearchNet partitions to read, comma-separated (train,valid,test)')
     .option('--limit <n>', 'stop after n pairs (or n snippets when observational)', parsePositiveInt)
+    .option('--limit-per-lang <n>', 'take at most n pairs (or snippets) per language', parsePositiveInt)
     .option('--seed <n>', 'random seed', parseInteger, 0)
     .option('--max-chars <n>', 'skip snippets longer than n characters', parsePositiveInt)
     .option('--min-lines <n>', 'source trees: skip units shorter than n lines', parsePositiveInt)
@@ -28,7 +31,7 @@ export function testbedCommand(io: CliIO): Command {
     .option('--quiet', 'no progress line')
     .action(async (opts: {
       corpus: string; intervention?: string; treatment?: string; param: string[]; lang?: string; partition?: string;
-      limit?: number; seed: number; maxChars?: number; minLines?: number; maxLineBytes?: number; concepts: string[];
+      limit?: number; limitPerLang?: number; seed: number; maxChars?: number; minLines?: number; maxLineBytes?: number; concepts: string[];
       strict?: boolean; out: string; json?: boolean; quiet?: boolean;
     }) => {
       const progress = new Progress({ label: 'testbed', unit: 'B', quiet: opts.quiet || !io.stderrIsTTY && opts.json });
@@ -45,6 +48,7 @@ export function testbedCommand(io: CliIO): Command {
         languages: opts.lang ? parseLanguages(opts.lang) : undefined,
         partitions: opts.partition?.split(',').map((s) => s.trim()),
         limit: opts.limit,
+        limitPerLanguage: opts.limitPerLang,
         seed: opts.seed,
         maxChars: opts.maxChars,
         minLines: opts.minLines,
@@ -88,6 +92,21 @@ export function testbedCommand(io: CliIO): Command {
         ['covariate', 'treated mean', 'sd', 'control mean', 'sd', 'SMD', 'var ratio', ...(paired ? ['paired diff'] : [])],
         report.covariates.map((c) => [c.covariate, fixed(c.treated.mean, 2), fixed(c.treated.sd, 2), fixed(c.control.mean, 2), fixed(c.control.sd, 2), fixed(c.smd), fixed(c.varianceRatio, 2), ...(paired ? [fixed(c.meanPairedDifference, 2)] : [])]),
       ));
+    });
+
+  cmd
+    .command('defaults')
+    .description('build the testbeds of a plan (default: conf/testbeds.conf, the testbeds shipped in testbeds/)')
+    .option('--plan <file.conf>', 'a testbed plan', DEFAULT_PLAN)
+    .option('--out <dir>', 'where the testbeds go (default: beside the plan\'s corpus for the shipped plan, else ./testbeds)')
+    .option('--only <names>', 'only these testbeds, comma-separated')
+    .option('--json', 'print the manifests as JSON')
+    .action(async (opts: { plan: string; out?: string; only?: string; json?: boolean }) => {
+      const plan = readTestbedPlan(opts.plan);
+      const out = opts.out ?? (opts.plan === DEFAULT_PLAN ? packagePath('testbeds') : 'testbeds');
+      const results = await buildPlan(plan, out, { warn: (m) => io.err(m), only: opts.only?.split(',') });
+      if (opts.json) return io.out(toJson(results.map((r) => r.manifest)));
+      for (const r of results) io.out(`wrote ${r.dir}: ${r.manifest.counts.rows} rows (${r.manifest.counts.treated} treated, ${r.manifest.counts.control} control)`);
     });
 
   cmd

@@ -37,7 +37,11 @@ export interface BuildOptions extends Omit<CorpusOptions, 'onProgress'> {
   params?: Record<string, unknown>;
   /** Stop after this many pairs (interventions) or snippets (observational). */
   limit?: number;
+  /** Take at most this many pairs (or snippets) per language. */
+  limitPerLanguage?: number;
   seed?: number;
+  /** How the manifest names the corpus (default: the spec as given); plans give the path as written. */
+  sourceLabel?: string;
   /** Taxonomy files by language, when not the defaults in conf/concepts/. */
   taxonomies?: Partial<Record<LanguageId, string>>;
   onProgress?: (done: number, total: number, units: number) => void;
@@ -49,7 +53,7 @@ export interface TestbedManifest {
   design: 'paired' | 'observational';
   treatment: { kind: 'intervention' | 'observational'; name: string; description: string; params: Params; preserves?: string; excludedCovariates?: string[] };
   source: { spec: string; kind: string; files: number; bytes: number; sha256: string };
-  options: { languages: LanguageId[] | 'all'; limit: number | null; seed: number; partitions: string[] | 'all'; maxChars: number | null; minLines: number | null; taxonomies: Record<string, string> };
+  options: { languages: LanguageId[] | 'all'; limit: number | null; limitPerLanguage: number | null; seed: number; partitions: string[] | 'all'; maxChars: number | null; minLines: number | null; taxonomies: Record<string, string> };
   counts: {
     snippetsRead: number;
     rows: number;
@@ -91,7 +95,11 @@ function countDrop(drops: Map<string, number>, reason: string): void {
 
 export async function buildTestbed(options: BuildOptions): Promise<BuildResult> {
   const { intervention, treatment, params } = pickDesign(options);
-  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0)) throw new UsageError('--limit must be a positive whole number');
+  for (const [flag, v] of [['--limit', options.limit], ['--limit-per-lang', options.limitPerLanguage]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new UsageError(`${flag} must be a positive whole number`);
+  }
+  const perLanguage = new Map<string, number>();
+  const perLanguageLimit = options.limitPerLanguage ?? Infinity;
   const seed = options.seed ?? 0;
   const source = await resolveCorpus(options.corpus, { partitions: options.partitions });
   const skips = new SkipLog({ strict: options.strict, warn: options.warn });
@@ -123,6 +131,7 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
       onProgress: (done, total) => options.onProgress?.(done, total, units),
     })) {
       if (units >= limit) break;
+      if ((perLanguage.get(snippet.language) ?? 0) >= perLanguageLimit) continue;
       snippetsRead++;
       const made = intervention
         ? await pairFor(snippet, intervention, params, seed, options.taxonomies, drops)
@@ -134,6 +143,7 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
         rows++;
       }
       units++;
+      perLanguage.set(snippet.language, (perLanguage.get(snippet.language) ?? 0) + 1);
     }
     rowsStream.end();
     await finished(rowsStream);
@@ -151,10 +161,11 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
     treatment: intervention
       ? { kind: 'intervention', name: intervention.name, description: intervention.description, params, preserves: intervention.preserves }
       : { kind: 'observational', name: treatment!.name, description: treatment!.description, params, excludedCovariates: [...treatment!.excludedCovariates] },
-    source: { spec: options.corpus, kind: source.kind, files: source.files.length, bytes: source.totalBytes, sha256: await hashCorpus(source) },
+    source: { spec: options.sourceLabel ?? options.corpus, kind: source.kind, files: source.files.length, bytes: source.totalBytes, sha256: await hashCorpus(source) },
     options: {
       languages: options.languages?.length ? [...options.languages] : 'all',
       limit: options.limit ?? null,
+      limitPerLanguage: options.limitPerLanguage ?? null,
       seed,
       partitions: options.partitions?.length ? [...options.partitions] : 'all',
       maxChars: options.maxChars ?? null,

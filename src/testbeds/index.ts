@@ -6,3 +6,4 @@ export { OBSERVATIONAL_TREATMENTS } from './treatments.ts';
 export { verifyTreated } from './verify.ts';
 export { applyEdits, type TextEdit } from './edits.ts';
 export type * from './types.ts';
+export { readTestbedPlan, buildPlan, DEFAULT_PLAN, type TestbedPlan, type PlannedTestbed } from './plan.ts';
