@@ -117,7 +117,7 @@ export function computeCovariates(tree: FlatTree): Covariates {
       lineHasText = false;
       if (i < src.length - 1) lines++;
       whitespace++;
-    } else if (isWhitespace(c) || /\s/.test(src[i])) {
+    } else if (isWhitespace(c) || (c > 127 && /\s/.test(src[i]))) {
       whitespace++;
     } else {
       lineHasText = true;

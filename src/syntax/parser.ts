@@ -10,6 +10,9 @@ import { Parser, Language, type Tree } from 'web-tree-sitter';
 import { UserError } from '../util/errors.ts';
 import { grammarWasmPath, languageSpec, type LanguageId } from './languages.ts';
 
+/** tree-sitter gives ERROR nodes the type id 0xFFFF, outside the language's name table. */
+export const ERROR_TYPE_ID = 0xffff;
+
 let initialised: Promise<void> | undefined;
 const languages = new Map<LanguageId, Promise<Language>>();
 const parsers = new Map<LanguageId, Parser>();
@@ -75,6 +78,18 @@ export interface FlatTree {
 const typeNameCache = new WeakMap<Language, string[]>();
 const fieldNameCache = new WeakMap<Language, (string | null)[]>();
 
+const namedCache = new WeakMap<Language, Uint8Array>();
+
+function namedTypesOf(lang: Language): Uint8Array {
+  let named = namedCache.get(lang);
+  if (!named) {
+    named = new Uint8Array(lang.nodeTypeCount);
+    for (let i = 0; i < lang.nodeTypeCount; i++) named[i] = lang.nodeTypeIsNamed(i) ? 1 : 0;
+    namedCache.set(lang, named);
+  }
+  return named;
+}
+
 export function typeNamesOf(lang: Language): string[] {
   let names = typeNameCache.get(lang);
   if (!names) {
@@ -108,6 +123,9 @@ export function flattenTree(tree: Tree, language: LanguageId, source: string): F
   const fieldId = new Uint16Array(count);
   const childCount = new Uint32Array(count);
   const leaves: number[] = [];
+  const namedById = namedTypesOf(lang);
+  // error checks cost two wasm calls per node; a tree without errors needs none
+  const mayHaveErrors = tree.rootNode.hasError;
   const cursor = tree.walk();
   let n = 0;
   let current = -1;
@@ -117,12 +135,13 @@ export function flattenTree(tree: Tree, language: LanguageId, source: string): F
     const i = n++;
     start[i] = cursor.startIndex;
     end[i] = cursor.endIndex;
-    typeId[i] = cursor.nodeTypeId;
+    const id = cursor.nodeTypeId;
+    typeId[i] = id;
     parent[i] = current;
     depth[i] = level;
-    named[i] = cursor.nodeIsNamed ? 1 : 0;
+    named[i] = id === ERROR_TYPE_ID ? 1 : namedById[id];
     fieldId[i] = cursor.currentFieldId;
-    if (cursor.nodeIsMissing || cursor.nodeType === 'ERROR') error[i] = 1;
+    if (mayHaveErrors && (id === ERROR_TYPE_ID || cursor.nodeIsMissing)) error[i] = 1;
     if (current >= 0) childCount[current]++;
     if (cursor.gotoFirstChild()) {
       current = i;
@@ -208,9 +227,6 @@ function unwrap(tree: FlatTree, offset: number, source: string): FlatTree {
   out.leaves = Int32Array.from(leaves);
   return out;
 }
-
-/** tree-sitter gives ERROR nodes the type id 0xFFFF, outside the language's name table. */
-export const ERROR_TYPE_ID = 0xffff;
 
 export function typeName(tree: FlatTree, node: number): string {
   const id = tree.typeId[node];

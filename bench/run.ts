@@ -1,0 +1,17 @@
+/**
+ * Benchmarks: `npm run bench` runs them all; `npm run bench -- NAME ...` runs some. Each prints its
+ * figures side by side with its anchor and the ratio. Latest figures: README.md.
+ */
+import { benchSyntax } from './syntax.ts';
+
+const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark '${name}' (have: ${Object.keys(BENCHES).join(', ')})`);
+    process.exit(2);
+  }
+  console.log(`== ${name}`);
+  await bench();
+}
