@@ -115,7 +115,8 @@ export async function* readCorpus(source: CorpusSource, skips: SkipLog, options:
   }
   for (const file of source.files) {
     const base = doneBytes;
-    const displayName = source.kind === 'jsonl' ? file : relative(source.root, file).split(sep).join('/');
+    // a single file is named by its base name, so that outputs do not depend on where the input lies
+    const displayName = source.kind === 'jsonl' ? basename(file) : relative(source.root, file).split(sep).join('/');
     for await (const snippet of readJsonlSnippets(file, skips, {
       displayName,
       defaultLanguage: options.defaultLanguage,

@@ -122,3 +122,14 @@ test('testbed inspect: removing comments shows up as a paired difference in comm
 test('testbed open: a missing testbed is a clear error', () => {
   assert.throws(() => openTestbed('/nonexistent/testbed'), /no testbed at \/nonexistent\/testbed/);
 });
+
+test('testbed build: the output does not depend on where the input lies', async () => {
+  const corpus = join(FIXTURES, '..', '..', 'testbeds', 'corpus', 'default.jsonl.gz');
+  const a = tempDir();
+  const b = tempDir();
+  cpSync(corpus, join(a, 'c.jsonl.gz'));
+  cpSync(corpus, join(b, 'c.jsonl.gz'));
+  await buildTestbed({ corpus: join(a, 'c.jsonl.gz'), out: join(a, 'tb'), intervention: 'inject-bug', limit: 20 });
+  await buildTestbed({ corpus: join(b, 'c.jsonl.gz'), out: join(b, 'tb'), intervention: 'inject-bug', limit: 20 });
+  assert.ok(readFileSync(join(a, 'tb', 'rows.jsonl')).equals(readFileSync(join(b, 'tb', 'rows.jsonl'))));
+});
