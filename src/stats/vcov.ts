@@ -1,0 +1,108 @@
+/**
+ * Covariance matrices of least-squares coefficients, following R's sandwich package:
+ * - classical: sigma^2 (X'WX)^-1;
+ * - HC0..HC3 (vcovHC): (X'WX)^-1 [sum u_i^2 x~_i x~_i'] (X'WX)^-1 on the sqrt(w)-transformed
+ *   regression (x~ = sqrt(w) x, u = sqrt(w) e), with u^2 scaled by n/(n-k) (HC1), 1/(1-h) (HC2) or
+ *   1/(1-h)^2 (HC3), h_i = w_i x_i' (X'WX)^-1 x_i (MacKinnon & White 1985);
+ * - cluster (vcovCL): a (X'WX)^-1 [sum_g s_g s_g'] (X'WX)^-1 with s_g = sum_{i in g} w_i e_i x_i and
+ *   a = G/(G-1) (cadjust) times (n-1)/(n-k) for type HC1 (sandwich's default; note that vcovHC's HC1
+ *   factor is n/(n-k)) (Zeileis, Köll & Graham 2020, J Stat Softw 95(1)).
+ */
+import { UserError } from '../util/errors.ts';
+import { sandwich } from './linalg.ts';
+import type { LinearFit } from './ols.ts';
+
+export type VcovSpec =
+  | { type: 'classical' }
+  | { type: 'HC0' | 'HC1' | 'HC2' | 'HC3' }
+  | { type: 'cluster'; cluster: ArrayLike<number | string>; hc?: 'HC0' | 'HC1'; cadjust?: boolean };
+
+export type VcovName = 'classical' | 'HC0' | 'HC1' | 'HC2' | 'HC3' | 'cluster';
+
+/** Leverages h_i = w_i x_i' (X'WX)^-1 x_i. */
+export function leverages(fit: LinearFit): Float64Array {
+  const { n, k, X, bread, weights } = fit;
+  const h = new Float64Array(n);
+  const x = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) x[j] = X[j * n + i];
+    let s = 0;
+    for (let a = 0; a < k; a++) {
+      let t = 0;
+      for (let b = 0; b < k; b++) t += bread[a * k + b] * x[b];
+      s += x[a] * t;
+    }
+    h[i] = (weights ? weights[i] : 1) * s;
+  }
+  return h;
+}
+
+/** sum_i omega_i x_i x_i' (k x k, row-major). */
+function weightedOuter(fit: LinearFit, omega: Float64Array): Float64Array {
+  const { n, k, X } = fit;
+  const M = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    const oa = a * n;
+    for (let b = 0; b <= a; b++) {
+      const ob = b * n;
+      let s = 0;
+      for (let i = 0; i < n; i++) s += omega[i] * X[oa + i] * X[ob + i];
+      M[a * k + b] = s;
+      M[b * k + a] = s;
+    }
+  }
+  return M;
+}
+
+export function vcov(fit: LinearFit, spec: VcovSpec): Float64Array {
+  const { n, k, bread, residuals: e, weights: w } = fit;
+  if (spec.type === 'classical') return bread.map((v) => v * fit.sigma * fit.sigma);
+  if (spec.type === 'cluster') return clusterVcov(fit, spec.cluster, spec.hc ?? 'HC1', spec.cadjust ?? true);
+  const omega = new Float64Array(n);
+  const h = spec.type === 'HC2' || spec.type === 'HC3' ? leverages(fit) : undefined;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i] : 1;
+    let u2 = wi * wi * e[i] * e[i]; // (sqrt(w) e)^2 times the sqrt(w) in each x~
+    if (spec.type === 'HC2') u2 /= 1 - h![i];
+    else if (spec.type === 'HC3') u2 /= (1 - h![i]) * (1 - h![i]);
+    omega[i] = u2;
+  }
+  const V = sandwich(bread, weightedOuter(fit, omega), k);
+  if (spec.type === 'HC1') return V.map((v) => (v * n) / (n - k));
+  return V;
+}
+
+function clusterVcov(fit: LinearFit, cluster: ArrayLike<number | string>, hc: 'HC0' | 'HC1', cadjust: boolean): Float64Array {
+  const { n, k, X, bread, residuals: e, weights: w } = fit;
+  if (cluster.length !== n) throw new Error(`cluster has ${cluster.length} values for ${n} rows`);
+  const index = new Map<number | string, number>();
+  const g = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let id = index.get(cluster[i]);
+    if (id === undefined) {
+      id = index.size;
+      index.set(cluster[i], id);
+    }
+    g[i] = id;
+  }
+  const G = index.size;
+  if (G < 2) throw new UserError('cluster-robust standard errors need at least two clusters');
+  const scores = new Float64Array(G * k);
+  for (let i = 0; i < n; i++) {
+    const s = (w ? w[i] : 1) * e[i];
+    const off = g[i] * k;
+    for (let j = 0; j < k; j++) scores[off + j] += s * X[j * n + i];
+  }
+  const meat = new Float64Array(k * k);
+  for (let c = 0; c < G; c++) {
+    const off = c * k;
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) meat[a * k + b] += scores[off + a] * scores[off + b];
+  }
+  let adjust = cadjust ? G / (G - 1) : 1;
+  if (hc === 'HC1') adjust *= (n - 1) / (n - k);
+  return sandwich(bread, meat, k).map((v) => v * adjust);
+}
+
+export function standardErrors(V: Float64Array, k: number): Float64Array {
+  return Float64Array.from({ length: k }, (_, j) => Math.sqrt(V[j * k + j]));
+}
