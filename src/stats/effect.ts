@@ -1,0 +1,320 @@
+/**
+ * The causal engine's entry, in the spirit of DoWhy (model -> identify -> estimate -> refute): describe
+ * the question (data, treatment, outcome, confounders) with `causalQuestion`, estimate with a named
+ * method (`estimateEffect`), and refute the estimate (`refuteEstimate`, refute.ts). Every result is a
+ * plain, serialisable record with its diagnostics attached. Identification is by adjustment for the
+ * named confounders (back-door criterion): the user states the confounders; the engine checks overlap
+ * and balance and says when they fail.
+ */
+import { UserError, UsageError } from '../util/errors.ts';
+import { balanceTable, type BalanceRow } from './balance.ts';
+import { bootstrap, type BootstrapResult } from './bootstrap.ts';
+import { designMatrix, numericVector, type DesignMatrix } from './design.ts';
+import { twoSidedNormal } from './distributions.ts';
+import { gComputation } from './gcomputation.ts';
+import { fitLogistic } from './logistic.ts';
+import { matchedEffect } from './matchedEffect.ts';
+import { nearestNeighbourMatch, type Discard, type MatchOrder } from './matching.ts';
+import { quantile } from './quantile.ts';
+import { stratify } from './stratification.ts';
+import { getColumn, isNumeric, type Column, type DataTable } from './table.ts';
+import type { VcovSpec } from './vcov.ts';
+import { aipw, ipw } from './weighting.ts';
+
+export class DegenerateDataError extends UserError {
+  constructor(message: string, hint: string) {
+    super(message, { hint });
+    this.name = 'DegenerateDataError';
+  }
+}
+
+export interface CausalQuestion {
+  table: DataTable;
+  treatment: string;
+  outcome: string;
+  confounders: string[];
+  treat: Float64Array;
+  y: Float64Array;
+  n: number;
+  nTreated: number;
+  nControl: number;
+}
+
+export interface QuestionSpec {
+  treatment: string;
+  outcome: string;
+  confounders: readonly string[];
+}
+
+function binaryTreatment(table: DataTable, name: string): Float64Array {
+  const column = getColumn(table, name);
+  const where = table.source ? `${table.source}: ` : '';
+  if (isNumeric(column)) {
+    for (let i = 0; i < column.length; i++) {
+      if (column[i] !== 0 && column[i] !== 1) {
+        throw new UserError(`${where}treatment '${name}' must be 0 or 1; data row ${i + 1} has ${Number.isNaN(column[i]) ? 'a missing value' : column[i]}`, { hint: 'code the treated arm as 1 and the control arm as 0' });
+      }
+    }
+    return column;
+  }
+  return Float64Array.from(column, (v, i) => {
+    const s = v?.toLowerCase();
+    if (s === 'true' || s === '1') return 1;
+    if (s === 'false' || s === '0') return 0;
+    throw new UserError(`${where}treatment '${name}' must be 0/1 or true/false; data row ${i + 1} has ${v === null ? 'a missing value' : `'${v}'`}`);
+  });
+}
+
+/** Describe and validate a causal question. */
+export function causalQuestion(table: DataTable, spec: QuestionSpec): CausalQuestion {
+  const confounders = [...spec.confounders];
+  for (const c of confounders) getColumn(table, c);
+  if (confounders.includes(spec.treatment)) throw new UsageError(`the treatment '${spec.treatment}' cannot also be a confounder`);
+  if (confounders.includes(spec.outcome)) throw new UsageError(`the outcome '${spec.outcome}' cannot also be a confounder`);
+  if (spec.treatment === spec.outcome) throw new UsageError('the treatment and the outcome must be different columns');
+  const treat = binaryTreatment(table, spec.treatment);
+  const y = numericVector(table, spec.outcome);
+  let nTreated = 0;
+  for (const t of treat) nTreated += t;
+  const nControl = table.n - nTreated;
+  if (nTreated === 0 || nControl === 0) {
+    throw new DegenerateDataError(`no ${nTreated === 0 ? 'treated' : 'control'} units: all ${table.n} units have ${spec.treatment} = ${nTreated === 0 ? 0 : 1}`, 'an effect needs units in both arms');
+  }
+  let constant = true;
+  for (let i = 1; i < y.length && constant; i++) if (y[i] !== y[0]) constant = false;
+  if (constant) throw new DegenerateDataError(`the outcome '${spec.outcome}' is constant (every value is ${y[0]}): there is no effect to estimate`, 'check the outcome column');
+  return { table, treatment: spec.treatment, outcome: spec.outcome, confounders, treat, y, n: table.n, nTreated, nControl };
+}
+
+export type Method = 'matching' | 'regression' | 'ipw' | 'aipw' | 'stratification';
+export type EffectEstimand = 'ATE' | 'ATT' | 'ATC';
+
+export interface EstimateOptions {
+  method: Method;
+  estimand?: EffectEstimand;
+  level?: number;
+  // matching
+  ratio?: number;
+  replace?: boolean;
+  caliper?: number;
+  order?: MatchOrder;
+  exact?: string[];
+  discard?: Discard;
+  /** Match on the logit of the propensity score instead of the probability. */
+  logitDistance?: boolean;
+  /** g-computation with the confounders after matching (or interactions in regression). */
+  adjust?: boolean;
+  // regression
+  vcov?: 'classical' | 'HC0' | 'HC1' | 'HC2' | 'HC3';
+  /** A column whose values cluster the standard errors (regression). */
+  cluster?: string;
+  // weighting
+  normalise?: boolean;
+  stabilise?: boolean;
+  trim?: number;
+  // stratification
+  strata?: number;
+  // bootstrap
+  bootstrap?: number;
+  bootstrapInterval?: 'percentile' | 'bca';
+  seed?: number;
+}
+
+export interface OverlapSummary {
+  treated: { min: number; q25: number; median: number; q75: number; max: number };
+  control: { min: number; q25: number; median: number; q75: number; max: number };
+  /** Units whose score lies outside the other arm's range. */
+  outsideCommonSupport: number;
+}
+
+export interface EffectEstimate {
+  question: { treatment: string; outcome: string; confounders: string[]; data: string | null };
+  method: Method;
+  estimand: EffectEstimand;
+  estimate: number;
+  se: number;
+  ci: [number, number];
+  p: number;
+  level: number;
+  n: { total: number; treated: number; control: number; used: number; matchedTreated?: number; matchedControl?: number; dropped: number };
+  inference: { se: string; interval: string; df: number | null };
+  options: Record<string, unknown>;
+  diagnostics: {
+    warnings: string[];
+    propensity?: { converged: boolean; iterations: number; coefficients: Record<string, number>; warnings: string[] };
+    overlap?: OverlapSummary;
+    balance?: { before: BalanceRow[]; after?: BalanceRow[]; maxAbsSmdBefore: number; maxAbsSmdAfter?: number };
+    weights?: { essTreated: number; essControl: number; sumTreated: number; sumControl: number };
+    strata?: { lower: number; upper: number; nTreated: number; nControl: number; effect: number | null }[];
+    analytic?: { se: number; ci: [number, number]; p: number };
+    bootstrap?: Omit<BootstrapResult, 'warnings'>;
+  };
+}
+
+function describeScores(values: number[]) {
+  return { min: Math.min(...values), q25: quantile(values, 0.25), median: quantile(values, 0.5), q75: quantile(values, 0.75), max: Math.max(...values) };
+}
+
+function overlapSummary(ps: Float64Array, treat: Float64Array): OverlapSummary {
+  const t: number[] = [];
+  const c: number[] = [];
+  ps.forEach((p, i) => (treat[i] === 1 ? t : c).push(p));
+  const [tMin, tMax] = [Math.min(...t), Math.max(...t)];
+  const [cMin, cMax] = [Math.min(...c), Math.max(...c)];
+  let outside = 0;
+  ps.forEach((p, i) => {
+    if (treat[i] === 1 ? p < cMin || p > cMax : p < tMin || p > tMax) outside++;
+  });
+  return { treated: describeScores(t), control: describeScores(c), outsideCommonSupport: outside };
+}
+
+/** The propensity model: logistic regression of the treatment on the confounders. */
+export function propensityScores(q: CausalQuestion): { ps: Float64Array; fit: ReturnType<typeof fitLogistic>; design: DesignMatrix } {
+  const design = designMatrix(q.table, q.confounders);
+  const fit = fitLogistic(design, q.treat);
+  return { ps: fit.fitted, fit, design };
+}
+
+const DEFAULT_ESTIMAND: Record<Method, EffectEstimand> = { matching: 'ATT', regression: 'ATE', ipw: 'ATE', aipw: 'ATE', stratification: 'ATE' };
+
+/** Estimate the effect with one method, without the bootstrap. */
+function estimateOnce(q: CausalQuestion, options: EstimateOptions): EffectEstimate {
+  const method = options.method;
+  const estimand = options.estimand ?? DEFAULT_ESTIMAND[method];
+  const level = options.level ?? 0.95;
+  const warnings: string[] = [];
+  const base = {
+    question: { treatment: q.treatment, outcome: q.outcome, confounders: q.confounders, data: q.table.source ?? null },
+    method, estimand, level,
+  };
+  if (method === 'regression') {
+    const design = designMatrix(q.table, q.confounders, { intercept: false });
+    const vcovName = options.cluster ? 'cluster' : options.vcov ?? 'HC3';
+    const spec: VcovSpec = options.cluster ? { type: 'cluster', cluster: clusterIds(getColumn(q.table, options.cluster)) } : { type: options.vcov ?? 'HC3' };
+    const interactions = options.adjust ?? estimand !== 'ATE';
+    const r = gComputation({ y: q.y, treat: q.treat, covariates: design, target: estimand, interactions, vcov: spec, level });
+    warnings.push(...r.fit.warnings);
+    return {
+      ...base,
+      estimate: r.test.estimate, se: r.test.se, ci: r.test.ciT, p: r.test.pT,
+      n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n, dropped: 0 },
+      inference: { se: vcovName === 'cluster' ? `cluster-robust by ${options.cluster} (vcovCL: HC1, G/(G-1))` : vcovName, interval: 't', df: r.test.df },
+      options: { vcov: vcovName, cluster: options.cluster ?? null, interactions },
+      diagnostics: { warnings: dedupe(warnings) },
+    };
+  }
+  const { ps, fit } = propensityScores(q);
+  warnings.push(...fit.warnings);
+  const propensity = { converged: fit.converged, iterations: fit.iterations, coefficients: Object.fromEntries(fit.names.map((nm, j) => [nm, fit.coefficients[j]])), warnings: fit.warnings };
+  const overlap = overlapSummary(ps, q.treat);
+  if (overlap.outsideCommonSupport > 0.1 * q.n) warnings.push(`poor overlap: ${overlap.outsideCommonSupport} of ${q.n} units have propensity scores outside the other arm's range`);
+  const before = balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, estimand: estimand === 'ATC' ? 'ATC' : estimand === 'ATE' ? 'ATE' : 'ATT' });
+  const maxAbs = (rows: BalanceRow[]) => Math.max(...rows.filter((r) => r.variable !== 'distance').map((r) => Math.abs(r.smd)));
+  if (method === 'matching') {
+    if (estimand === 'ATE') throw new UsageError('nearest-neighbour matching estimates the ATT or the ATC', 'use --estimand ATT or ATC, or --method ipw/aipw/regression for the ATE');
+    const distance = options.logitDistance ? ps.map((p) => Math.log(p / (1 - p))) : ps;
+    const exact = options.exact?.length ? exactKeys(q.table, options.exact) : undefined;
+    const m = nearestNeighbourMatch(distance, q.treat, { estimand, ratio: options.ratio, replace: options.replace, caliper: options.caliper, order: options.order, seed: options.seed, exact, discard: options.discard });
+    warnings.push(...m.warnings);
+    const adjustDesign = options.adjust ? designMatrix(q.table, q.confounders, { intercept: false }) : undefined;
+    const effect = matchedEffect(q.y, q.treat, m, { covariates: adjustDesign, level });
+    warnings.push(...effect.warnings);
+    const after = balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, weights: m.weights, subclass: m.options.replace ? undefined : m.subclass, estimand });
+    const maxAfter = maxAbs(after.rows);
+    if (maxAfter > 0.1) warnings.push(`imbalance after matching: a confounder's standardised mean difference is ${maxAfter.toFixed(2)} (above 0.1); consider a caliper, ratio or --adjust`);
+    const treatedMatched = estimand === 'ATT' ? m.counts.focalMatched : m.counts.matchedOther;
+    const controlMatched = estimand === 'ATT' ? m.counts.matchedOther : m.counts.focalMatched;
+    return {
+      ...base,
+      estimate: effect.test.estimate, se: effect.test.se, ci: effect.test.ciT, p: effect.test.pT,
+      n: { total: q.n, treated: q.nTreated, control: q.nControl, used: m.counts.matchedRows, matchedTreated: treatedMatched, matchedControl: controlMatched, dropped: m.unmatchedFocal.length + m.discarded.length },
+      inference: { se: effect.vcov, interval: 't', df: effect.test.df },
+      options: { ratio: m.options.ratio, replace: m.options.replace, caliper: m.options.caliper, caliperDistance: m.caliperDistance, order: m.options.order, exact: options.exact ?? [], discard: m.options.discard, distance: options.logitDistance ? 'logit' : 'probability', adjust: Boolean(options.adjust) },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, after: after.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAfter } },
+    };
+  }
+  if (method === 'ipw') {
+    if (estimand === 'ATC') throw new UsageError('IPW here estimates the ATE or the ATT');
+    const r = ipw(q.y, q.treat, ps, { estimand, normalise: options.normalise, stabilise: options.stabilise, trim: options.trim, level });
+    warnings.push(...r.warnings);
+    const after = balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, weights: r.weights, estimand });
+    return {
+      ...base,
+      estimate: r.estimate, se: r.test.se, ci: r.test.ciT, p: r.test.pT,
+      n: { total: q.n, treated: q.nTreated, control: q.nControl, used: r.nUsed, dropped: r.trimmed },
+      inference: { se: 'HC1 sandwich of the weighted regression (ignores propensity estimation: conservative for the ATE)', interval: 't', df: r.test.df },
+      options: { estimator: r.estimator, stabilise: Boolean(options.stabilise), trim: options.trim ?? null },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, after: after.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAbs(after.rows) }, weights: { essTreated: r.ess.treated, essControl: r.ess.control, sumTreated: r.weightSums.treated, sumControl: r.weightSums.control } },
+    };
+  }
+  if (method === 'aipw') {
+    if (estimand !== 'ATE') throw new UsageError('AIPW here estimates the ATE', 'use --estimand ATE, or --method matching/ipw for the ATT');
+    const r = aipw(q.y, q.treat, ps, designMatrix(q.table, q.confounders), level);
+    warnings.push(...r.warnings);
+    return {
+      ...base,
+      estimate: r.estimate, se: r.se, ci: r.ci, p: r.p,
+      n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n, dropped: 0 },
+      inference: { se: 'influence function, sd(phi)/sqrt(n)', interval: 'normal', df: null },
+      options: { outcomeModel: 'OLS per arm on the confounders' },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) } },
+    };
+  }
+  if (method === 'stratification') {
+    const r = stratify(q.y, q.treat, ps, { strata: options.strata, estimand, level });
+    warnings.push(...r.warnings);
+    return {
+      ...base,
+      estimate: r.estimate, se: r.se, ci: r.ci, p: r.p,
+      n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n - r.droppedUnits, dropped: r.droppedUnits },
+      inference: { se: 'stratified difference in means', interval: 'normal', df: null },
+      options: { strata: options.strata ?? 5 },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) }, strata: r.strata },
+    };
+  }
+  throw new UsageError(`unknown method '${String(method)}'`, 'use matching, regression, ipw, aipw or stratification');
+}
+
+function dedupe(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+function clusterIds(column: Column): (number | string)[] {
+  return Array.from(column as ArrayLike<number | string | null>, (v, i) => {
+    if (v === null || (typeof v === 'number' && Number.isNaN(v))) throw new UserError(`missing cluster id at data row ${i + 1}`);
+    return v;
+  });
+}
+
+function exactKeys(table: DataTable, columns: string[]): string[] {
+  const cols = columns.map((c) => getColumn(table, c));
+  return Array.from({ length: table.n }, (_, i) => cols.map((c) => String(c[i])).join('\u0000'));
+}
+
+/** A question on a subset of rows (duplicates allowed, as in a bootstrap resample). */
+export function subsetQuestion(q: CausalQuestion, rows: ArrayLike<number>): CausalQuestion {
+  const columns = new Map<string, Column>();
+  for (const [name, column] of q.table.columns) {
+    columns.set(name, isNumeric(column) ? Float64Array.from(rows, (i) => column[i]) : Array.from(rows, (i) => column[i]));
+  }
+  const table: DataTable = { n: rows.length, names: q.table.names, columns, source: q.table.source };
+  return causalQuestion(table, q);
+}
+
+/** Estimate an effect; with `bootstrap: B`, the whole pipeline (propensity model included) is resampled B times. */
+export function estimateEffect(q: CausalQuestion, options: EstimateOptions): EffectEstimate {
+  const result = estimateOnce(q, options);
+  if (!options.bootstrap) return result;
+  const cluster = options.cluster ? clusterIds(getColumn(q.table, options.cluster)) : undefined;
+  const statistic = (rows: Int32Array) => estimateOnce(subsetQuestion(q, rows), { ...options, bootstrap: undefined }).estimate;
+  const boot = bootstrap(q.n, statistic, { replicates: options.bootstrap, seed: options.seed ?? 0, level: result.level, interval: options.bootstrapInterval, cluster });
+  const { warnings, ...bootDetails } = boot;
+  result.diagnostics.analytic = { se: result.se, ci: result.ci, p: result.p };
+  result.diagnostics.bootstrap = bootDetails;
+  result.diagnostics.warnings.push(...warnings);
+  result.se = boot.se;
+  result.ci = boot.ci;
+  result.p = twoSidedNormal(result.estimate / boot.se);
+  result.inference = { se: `bootstrap (${boot.replicates} replicates, ${boot.resampling})`, interval: `bootstrap ${boot.interval}`, df: null };
+  return result;
+}
