@@ -9,6 +9,7 @@ import { conceptsCommand } from './concepts.ts';
 import { corpusCommand } from './corpus.ts';
 import type { CliIO } from './shared.ts';
 import { testbedCommand } from './testbed.ts';
+import { effectCommand } from './effect.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(corpusCommand(io));
   program.addCommand(conceptsCommand(io));
   program.addCommand(testbedCommand(io));
+  program.addCommand(effectCommand(io));
   const configure = (cmd: Command) => {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });

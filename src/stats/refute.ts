@@ -10,8 +10,8 @@
  *   p >= alpha (the original is typical of the new estimates);
  * - unobserved: sensitivity to an unobserved confounder: the E-value of the estimate as a standardised
  *   mean difference (VanderWeele & Ding 2017), and a simulated confounder U = kT z(T) + N(0,1) added
- *   to the outcome as kY sd(y) U and left unadjusted; passes when the estimate keeps its sign and its
- *   interval still excludes 0.
+ *   to the outcome as kY sd(y) U against the estimate's sign (so that it explains part of it away) and
+ *   left unadjusted; passes when the estimate keeps its sign and stays beyond its interval's half-width.
  */
 import { createRandom, deriveSeed } from '../util/random.ts';
 import { UsageError } from '../util/errors.ts';
@@ -163,7 +163,9 @@ export function refuteEstimate(q: CausalQuestion, estimate: EffectEstimate, opti
       const sdT = Math.sqrt(meanT * (1 - meanT));
       const { values, failed } = collect((s) => {
         const rng = rngFor(s);
-        const y2 = Float64Array.from(q.y, (v, i) => v + kY * sdY * (kT * (q.treat[i] - meanT) / sdT + gaussian(rng)));
+        // oriented against the estimate: the confounder would explain part of it away
+        const direction = original >= 0 ? -1 : 1;
+        const y2 = Float64Array.from(q.y, (v, i) => v + direction * kY * sdY * (kT * (q.treat[i] - meanT) / sdT + gaussian(rng)));
         const name = `${q.outcome}__confounded`;
         const q2 = causalQuestion(withColumn(q.table, name, y2), { ...q, outcome: name });
         return estimateEffect(q2, { ...options, bootstrap: undefined }).estimate;

@@ -1,0 +1,85 @@
+import { Command, Option } from 'commander';
+import { causalQuestion, estimateEffect, type EstimateOptions } from '../stats/effect.ts';
+import { readTable } from '../stats/readTable.ts';
+import { REFUTERS, refuteEstimate, type Refuter } from '../stats/refute.ts';
+import { UsageError } from '../util/errors.ts';
+import { fixed, table, toJson } from './format.ts';
+import { parseInteger, parsePositiveInt, type CliIO } from './shared.ts';
+
+function parseNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`expected a number, got '${value}'`);
+  return n;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function effectCommand(io: CliIO): Command {
+  return new Command('effect')
+    .description('estimate a causal effect in any CSV or Parquet table, with diagnostics and refutations')
+    .requiredOption('--data <file>', 'a .csv or .parquet table, one row per unit')
+    .requiredOption('--treatment <column>', 'the treatment: 0/1 (or true/false)')
+    .requiredOption('--outcome <column>', 'the outcome (numeric)')
+    .option('--confounders <columns>', 'confounders, comma-separated (text columns are dummy-coded, first level as reference)', list, [])
+    .addOption(new Option('--method <method>', 'estimator').choices(['matching', 'regression', 'ipw', 'aipw', 'stratification']).default('matching'))
+    .addOption(new Option('--estimand <estimand>', 'ATT, ATE or ATC (default: ATT for matching, else ATE)').choices(['ATT', 'ATE', 'ATC']))
+    .option('--ratio <k>', 'matching: controls per treated unit', parsePositiveInt)
+    .option('--caliper <sd>', 'matching: caliper in standard deviations of the propensity score', parseNumber)
+    .option('--replace', 'matching: with replacement')
+    .addOption(new Option('--order <order>', 'matching: order of the treated units').choices(['largest', 'smallest', 'data', 'random']))
+    .option('--exact <columns>', 'matching: columns that must be equal within a match', list)
+    .addOption(new Option('--discard <arm>', 'matching: drop units outside common support').choices(['none', 'treated', 'control', 'both']))
+    .option('--logit', 'matching: distance on the logit of the propensity score')
+    .option('--adjust', 'matching: covariate-adjusted g-computation after matching; regression: treatment-covariate interactions')
+    .addOption(new Option('--vcov <type>', 'regression: standard errors').choices(['classical', 'HC0', 'HC1', 'HC2', 'HC3']))
+    .option('--cluster <column>', 'regression: cluster-robust standard errors by this column (bootstrap: resample its clusters)')
+    .option('--trim <a>', 'ipw: drop units with propensity outside [a, 1-a]', parseNumber)
+    .option('--stabilise', 'ipw: stabilised weights')
+    .option('--horvitz-thompson', 'ipw: unnormalised (Horvitz-Thompson) instead of Hajek')
+    .option('--strata <k>', 'stratification: number of strata', parsePositiveInt)
+    .option('--bootstrap <n>', 'bootstrap the whole estimation n times (SE and interval from the bootstrap)', parsePositiveInt)
+    .option('--bca', 'bootstrap: bias-corrected and accelerated interval instead of percentile')
+    .option('--refute <names>', `refutation tests, comma-separated (${REFUTERS.join(', ')})`, list, [])
+    .option('--simulations <n>', 'refutations: simulations per test', parsePositiveInt)
+    .option('--level <p>', 'confidence level', parseNumber, 0.95)
+    .option('--seed <n>', 'random seed (bootstrap, random order, refutations)', parseInteger, 0)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: {
+      data: string; treatment: string; outcome: string; confounders: string[]; method: EstimateOptions['method']; estimand?: EstimateOptions['estimand'];
+      ratio?: number; caliper?: number; replace?: boolean; order?: EstimateOptions['order']; exact?: string[]; discard?: EstimateOptions['discard']; logit?: boolean; adjust?: boolean;
+      vcov?: EstimateOptions['vcov']; cluster?: string; trim?: number; stabilise?: boolean; horvitzThompson?: boolean; strata?: number;
+      bootstrap?: number; bca?: boolean; refute: string[]; simulations?: number; level: number; seed: number; json?: boolean;
+    }) => {
+      for (const r of opts.refute) if (!(REFUTERS as readonly string[]).includes(r)) throw new UsageError(`unknown refuter '${r}'`, `use ${REFUTERS.join(', ')}`);
+      if (!(opts.level > 0 && opts.level < 1)) throw new UsageError('--level must lie between 0 and 1');
+      const data = await readTable(opts.data);
+      const question = causalQuestion(data, { treatment: opts.treatment, outcome: opts.outcome, confounders: opts.confounders });
+      const options: EstimateOptions = {
+        method: opts.method, estimand: opts.estimand, level: opts.level, ratio: opts.ratio, replace: opts.replace, caliper: opts.caliper, order: opts.order,
+        exact: opts.exact, discard: opts.discard, logitDistance: opts.logit, adjust: opts.adjust, vcov: opts.vcov, cluster: opts.cluster,
+        normalise: opts.horvitzThompson ? false : undefined, stabilise: opts.stabilise, trim: opts.trim, strata: opts.strata,
+        bootstrap: opts.bootstrap, bootstrapInterval: opts.bca ? 'bca' : 'percentile', seed: opts.seed,
+      };
+      const estimate = estimateEffect(question, options);
+      const refutations = opts.refute.map((r) => refuteEstimate(question, estimate, options, r as Refuter, { simulations: opts.simulations, seed: opts.seed }));
+      if (opts.json) {
+        const compact = refutations.map(({ details, ...r }) => ({ ...r, details: Object.fromEntries(Object.entries(details).filter(([k]) => k !== 'placeboEstimates')) }));
+        return io.out(toJson({ ...estimate, refutations: compact }));
+      }
+      const pct = Math.round(estimate.level * 100);
+      io.out(`${estimate.estimand} of ${opts.treatment} on ${opts.outcome} by ${estimate.method}: ${fixed(estimate.estimate, 4)} (${pct}% CI ${fixed(estimate.ci[0], 4)} to ${fixed(estimate.ci[1], 4)}), SE ${fixed(estimate.se, 4)}, p = ${estimate.p.toPrecision(3)}`);
+      io.out(`  units: ${estimate.n.total} (${estimate.n.treated} treated, ${estimate.n.control} control); used ${estimate.n.used}${estimate.n.matchedTreated !== undefined ? ` (matched ${estimate.n.matchedTreated} treated, ${estimate.n.matchedControl} control)` : ''}; dropped ${estimate.n.dropped}`);
+      io.out(`  standard error: ${estimate.inference.se}; interval: ${estimate.inference.interval}${estimate.inference.df !== null ? ` with ${fixed(estimate.inference.df, 0)} df` : ''}`);
+      const balance = estimate.diagnostics.balance;
+      if (balance) {
+        io.out('');
+        io.out(table(['balance', 'SMD before', ...(balance.after ? ['SMD after'] : []), 'var ratio before', ...(balance.after ? ['var ratio after'] : [])], balance.before.map((row, i) => [
+          row.variable, fixed(row.smd), ...(balance.after ? [fixed(balance.after[i].smd)] : []), fixed(row.varianceRatio, 2), ...(balance.after ? [fixed(balance.after[i].varianceRatio, 2)] : []),
+        ])));
+      }
+      for (const w of estimate.diagnostics.warnings) io.err(`warning: ${w}`);
+      for (const r of refutations) io.out(`\nrefutation ${r.refuter}: ${r.verdict.toUpperCase()} (new estimate ${fixed(r.newEstimate, 4)}${r.p !== null ? `, p = ${r.p.toPrecision(3)}` : ''})\n  ${r.explanation}`);
+    });
+}
