@@ -3,8 +3,9 @@
  * figures side by side with its anchor and the ratio. Latest figures: README.md.
  */
 import { benchSyntax } from './syntax.ts';
+import { benchStats } from './stats.ts';
 
-const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax };
+const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];

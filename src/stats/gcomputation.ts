@@ -10,6 +10,7 @@
 import { coefficientTest, type CoefficientTest } from './inference.ts';
 import { fitLinear, type LinearFit } from './ols.ts';
 import { vcov, type VcovSpec } from './vcov.ts';
+import { gather } from './gather.ts';
 import type { DesignMatrix } from './design.ts';
 
 export interface GComputationInput {
@@ -37,7 +38,7 @@ export interface GComputationResult {
 
 export function gComputation(input: GComputationInput): GComputationResult {
   const { y, treat, covariates: cov } = input;
-  const rows = input.rows ? Array.from(input.rows) : Array.from({ length: y.length }, (_, i) => i);
+  const rows: ArrayLike<number> = input.rows ?? Int32Array.from({ length: y.length }, (_, i) => i);
   const m = rows.length;
   const covCols = cov ? cov.names.map((name, j) => ({ name, j })).filter((c) => c.name !== '(Intercept)') : [];
   const p = covCols.length;
@@ -59,8 +60,8 @@ export function gComputation(input: GComputationInput): GComputationResult {
       for (let r = 0; r < m; r++) X[(2 + p + c) * m + r] = treat[rows[r]] * X[(2 + c) * m + r];
     });
   }
-  const w = input.weights ? Float64Array.from(rows, (i) => input.weights![i]) : undefined;
-  const fit = fitLinear({ X, n: m, k, names, sources: names }, Float64Array.from(rows, (i) => y[i]), w);
+  const w = input.weights ? gather(input.weights, rows) : undefined;
+  const fit = fitLinear({ X, n: m, k, names, sources: names }, gather(y, rows), w);
   const ti = fit.names.indexOf('treat');
   if (ti < 0) throw new Error('the treatment was dropped from the outcome model as collinear with the confounders');
   const V = vcov(fit, input.vcov);

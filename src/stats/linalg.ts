@@ -25,21 +25,77 @@ export function columnScales(X: Float64Array, n: number, k: number, w?: Float64A
   return s;
 }
 
-/** A = Z' W Z for Z = X / scales (row-major k x k). */
-export function scaledCrossprod(X: Float64Array, n: number, k: number, scales: Float64Array, w?: Float64Array): Float64Array {
-  const A = new Float64Array(k * k);
-  for (let a = 0; a < k; a++) {
-    const oa = a * n;
-    for (let b = 0; b <= a; b++) {
-      const ob = b * n;
-      let s = 0;
-      if (w) for (let i = 0; i < n; i++) s += w[i] * X[oa + i] * X[ob + i];
-      else for (let i = 0; i < n; i++) s += X[oa + i] * X[ob + i];
-      s /= scales[a] * scales[b];
-      A[a * k + b] = s;
-      A[b * k + a] = s;
+/**
+ * sum_i w_i x_i x_i' over the rows of a column-major design (k x k, row-major), in blocks of rows so
+ * that a block of every column stays in cache while all k(k+1)/2 products are accumulated. With `v`
+ * and `xtv`, also fills xtv = sum_i w_i v_i x_i in the same pass.
+ */
+export function crossprod(X: Float64Array, n: number, k: number, w?: ArrayLike<number>, v?: Float64Array, xtv?: Float64Array): Float64Array {
+  const B = 256;
+  const acc = new Float64Array(k * k);
+  if (xtv) xtv.fill(0);
+  const wx = new Float64Array(B * k);
+  for (let start = 0; start < n; start += B) {
+    const len = Math.min(B, n - start);
+    for (let a = 0; a < k; a++) {
+      const off = a * n + start;
+      const dst = a * B;
+      if (w) for (let i = 0; i < len; i++) wx[dst + i] = w[start + i] * X[off + i];
+      else for (let i = 0; i < len; i++) wx[dst + i] = X[off + i];
+    }
+    for (let a = 0; a < k; a++) {
+      const wa = a * B;
+      let b = 0;
+      // two columns of X per pass over the weighted column: one load of wx feeds two products
+      for (; b + 1 <= a; b += 2) {
+        const ob0 = b * n + start;
+        const ob1 = ob0 + n;
+        let s0 = 0, s1 = 0, t0 = 0, t1 = 0;
+        let i = 0;
+        for (; i + 1 < len; i += 2) {
+          const u0 = wx[wa + i];
+          const u1 = wx[wa + i + 1];
+          s0 += u0 * X[ob0 + i];
+          t0 += u0 * X[ob1 + i];
+          s1 += u1 * X[ob0 + i + 1];
+          t1 += u1 * X[ob1 + i + 1];
+        }
+        if (i < len) {
+          s0 += wx[wa + i] * X[ob0 + i];
+          t0 += wx[wa + i] * X[ob1 + i];
+        }
+        acc[a * k + b] += s0 + s1;
+        acc[a * k + b + 1] += t0 + t1;
+      }
+      for (; b <= a; b++) acc[a * k + b] += dot(wx, wa, X, b * n + start, len);
+      if (v && xtv) xtv[a] += dot(wx, wa, v, start, len);
     }
   }
+  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) acc[b * k + a] = acc[a * k + b];
+  return acc;
+}
+
+/** sum_{i < len} a[ia + i] b[ib + i], with four accumulators so the additions do not wait on each other. */
+function dot(a: Float64Array, ia: number, b: Float64Array, ib: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < len; i += 4) {
+    s0 += a[ia + i] * b[ib + i];
+    s1 += a[ia + i + 1] * b[ib + i + 1];
+    s2 += a[ia + i + 2] * b[ib + i + 2];
+    s3 += a[ia + i + 3] * b[ib + i + 3];
+  }
+  for (; i < len; i++) s0 += a[ia + i] * b[ib + i];
+  return s0 + s1 + (s2 + s3);
+}
+
+/** A = Z' W Z for Z = X / scales (row-major k x k). */
+export function scaledCrossprod(X: Float64Array, n: number, k: number, scales: Float64Array, w?: Float64Array): Float64Array {
+  const A = crossprod(X, n, k, w);
+  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) A[a * k + b] /= scales[a] * scales[b];
   return A;
 }
 

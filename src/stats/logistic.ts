@@ -7,7 +7,7 @@
  * the SEs at the final coefficients (`seAtFinal`) are returned.
  * References: McCullagh & Nelder, Generalized Linear Models (2nd ed.), 2.5; R's src/library/stats/R/glm.R.
  */
-import { choleskyDropping, choleskyInverse, choleskySolve, columnScales, scaledCrossprod, scaledCrossprodVector } from './linalg.ts';
+import { choleskyDropping, choleskyInverse, choleskySolve, columnScales, crossprod, scaledCrossprod } from './linalg.ts';
 import type { DesignMatrix } from './design.ts';
 import { twoSidedNormal } from './distributions.ts';
 import { InsufficientDataError } from './ols.ts';
@@ -15,13 +15,16 @@ import { InsufficientDataError } from './ols.ts';
 export interface LogisticOptions {
   epsilon?: number;
   maxIterations?: number;
+  /** Also compute the SEs at the final coefficients (one more pass; R reports the lagged ones). */
+  seAtFinal?: boolean;
 }
 
 export interface LogisticFit {
   names: string[];
   coefficients: Float64Array;
   se: Float64Array;
-  seAtFinal: Float64Array;
+  /** SEs at the final coefficients, when asked for (`seAtFinal: true`). */
+  seAtFinal: Float64Array | null;
   z: Float64Array;
   p: Float64Array;
   logLik: number;
@@ -54,6 +57,28 @@ function muEta(eta: number): number {
   return eta > THRESH || eta < -THRESH ? EPS : Math.exp(eta) / (opexp * opexp);
 }
 
+/** eta = X beta, mu = linkinv(eta), and the binomial deviance, in blocks of rows (one pass over X). */
+function linearPredictorAndDeviance(X: Float64Array, n: number, k: number, beta: Float64Array, y: Float64Array, eta: Float64Array, mu: Float64Array): number {
+  const B = 512;
+  let dev = 0;
+  for (let start = 0; start < n; start += B) {
+    const end = Math.min(n, start + B);
+    for (let i = start; i < end; i++) eta[i] = 0;
+    for (let j = 0; j < k; j++) {
+      const b = beta[j];
+      const off = j * n;
+      for (let i = start; i < end; i++) eta[i] += b * X[off + i];
+    }
+    for (let i = start; i < end; i++) {
+      const m = logitInverse(eta[i]);
+      mu[i] = m;
+      const yi = y[i];
+      dev += yi === 1 ? -2 * Math.log(m) : yi === 0 ? -2 * Math.log(1 - m) : 2 * (yi * Math.log(yi / m) + (1 - yi) * Math.log((1 - yi) / (1 - m)));
+    }
+  }
+  return dev;
+}
+
 function binomialDeviance(y: Float64Array, mu: Float64Array): number {
   let d = 0;
   for (let i = 0; i < y.length; i++) d += y[i] === 1 ? -2 * Math.log(mu[i]) : y[i] === 0 ? -2 * Math.log(1 - mu[i]) : 2 * (y[i] * Math.log(y[i] / mu[i]) + (1 - y[i]) * Math.log((1 - y[i]) / (1 - mu[i])));
@@ -66,58 +91,72 @@ export function fitLogistic(design: DesignMatrix, y: Float64Array, options: Logi
   const { n } = design;
   for (let i = 0; i < n; i++) if (!(y[i] >= 0 && y[i] <= 1)) throw new Error(`logistic outcome must lie in [0, 1]; row ${i + 1} has ${y[i]}`);
   const scalesAll = columnScales(design.X, n, design.k);
-  // find collinear columns once, from the unweighted cross-product
-  const probe = choleskyDropping(scaledCrossprod(design.X, n, design.k, scalesAll), design.k);
+  // The first step's weights are all 3/16 (mu = 0.25 or 0.75), so its X'WX is (3/16) X'X: one pass over
+  // the full design gives both the collinearity check and the first step's X'WX and X'Wz.
+  const mu = new Float64Array(n);
+  const eta = new Float64Array(n);
+  const w = new Float64Array(n);
+  const z = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    mu[i] = (y[i] + 0.5) / 2;
+    eta[i] = Math.log(mu[i] / (1 - mu[i]));
+    const me = mu[i] * (1 - mu[i]);
+    z[i] = eta[i] + (y[i] - mu[i]) / me;
+    w[i] = me;
+  }
+  const xtzAll = new Float64Array(design.k);
+  const firstAll = crossprod(design.X, n, design.k, w, z, xtzAll);
+  const scaledFirst = Float64Array.from(firstAll, (v, idx) => v / (scalesAll[Math.floor(idx / design.k)] * scalesAll[idx % design.k]));
+  const probe = choleskyDropping(scaledFirst, design.k);
   const kept = probe.kept;
   const k = kept.length;
   const warnings: string[] = [];
   const dropped = probe.dropped.map((j) => design.names[j]);
   if (dropped.length > 0) warnings.push(`collinear: ${dropped.join(', ')} dropped from the propensity model`);
   if (n <= k) throw new InsufficientDataError(`${n} rows are not more than the ${k} coefficients of the propensity model`);
-  const X = new Float64Array(n * k);
-  kept.forEach((j, c) => X.set(design.X.subarray(j * n, (j + 1) * n), c * n));
+  const X = kept.length === design.k ? design.X : new Float64Array(n * k);
+  if (X !== design.X) kept.forEach((j, c) => X.set(design.X.subarray(j * n, (j + 1) * n), c * n));
   const scales = Float64Array.from(kept, (j) => scalesAll[j]);
 
-  const mu = new Float64Array(n);
-  const eta = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    mu[i] = (y[i] + 0.5) / 2;
-    eta[i] = Math.log(mu[i] / (1 - mu[i]));
-  }
   let devOld = binomialDeviance(y, mu);
-  const w = new Float64Array(n);
-  const z = new Float64Array(n);
+  const xtz = new Float64Array(k);
   let coefficients = new Float64Array(k);
   let lastL: Float64Array = new Float64Array(0);
   let converged = false;
   let iterations = 0;
   let dev = devOld;
+  const scaleMatrix = (A: Float64Array) => {
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) A[a * k + b] /= scales[a] * scales[b];
+    return A;
+  };
   for (let iter = 1; iter <= maxIterations; iter++) {
     iterations = iter;
-    for (let i = 0; i < n; i++) {
-      const me = muEta(eta[i]);
-      const variance = mu[i] * (1 - mu[i]);
-      z[i] = eta[i] + (y[i] - mu[i]) / me;
-      w[i] = (me * me) / variance;
+    let A: Float64Array;
+    if (iter === 1) {
+      A = new Float64Array(k * k);
+      kept.forEach((ja, a) => kept.forEach((jb, b) => (A[a * k + b] = scaledFirst[ja * design.k + jb])));
+      kept.forEach((j, a) => (xtz[a] = xtzAll[j]));
+    } else {
+      for (let i = 0; i < n; i++) {
+        // mu' = e^eta / (1 + e^eta)^2 = mu (1 - mu), except at R's clamps
+        const m = mu[i];
+        const me = eta[i] > THRESH || eta[i] < -THRESH ? EPS : m * (1 - m);
+        z[i] = eta[i] + (y[i] - m) / me;
+        w[i] = (me * me) / (m * (1 - m));
+      }
+      // one pass: X'WX and X'Wz
+      A = scaleMatrix(crossprod(X, n, k, w, z, xtz));
     }
-    const chol = choleskyDropping(scaledCrossprod(X, n, k, scales, w), k, 1e-14);
+    const chol = choleskyDropping(A, k, 1e-14);
     if (chol.dropped.length > 0) {
       warnings.push('the weighted design became singular during fitting (fitted probabilities near 0 or 1: separation)');
       break;
     }
-    const gamma = choleskySolve(chol.L, k, scaledCrossprodVector(X, n, k, scales, z, w));
-    const next = Float64Array.from(gamma, (g, j) => g / scales[j]);
-    // eta = X beta, mu = linkinv(eta), with step halving if the deviance is not finite (as glm.fit)
-    let step = next;
+    const gamma = choleskySolve(chol.L, k, Float64Array.from(xtz, (v, j) => v / scales[j]));
+    let step = Float64Array.from(gamma, (g, j) => g / scales[j]);
+    // eta = X beta, mu = linkinv(eta) and the deviance in one pass; halve the step if the deviance is not finite (as glm.fit)
     for (let halving = 0; ; halving++) {
-      eta.fill(0);
-      for (let j = 0; j < k; j++) {
-        const b = step[j];
-        const off = j * n;
-        for (let i = 0; i < n; i++) eta[i] += b * X[off + i];
-      }
-      for (let i = 0; i < n; i++) mu[i] = logitInverse(eta[i]);
-      dev = binomialDeviance(y, mu);
+      dev = linearPredictorAndDeviance(X, n, k, step, y, eta, mu);
       if (Number.isFinite(dev) || halving >= 30) break;
       step = Float64Array.from(step, (b, j) => (b + coefficients[j]) / 2);
     }
@@ -139,12 +178,15 @@ export function fitLogistic(design: DesignMatrix, y: Float64Array, options: Logi
     return Float64Array.from({ length: k }, (_, j) => Math.sqrt(inv[j * k + j]) / scales[j]);
   };
   const se = lastL.length ? unscale(lastL) : new Float64Array(k).fill(NaN);
-  for (let i = 0; i < n; i++) {
-    const me = muEta(eta[i]);
-    w[i] = (me * me) / (mu[i] * (1 - mu[i]));
+  let seAtFinal: Float64Array | null = null;
+  if (options.seAtFinal) {
+    for (let i = 0; i < n; i++) {
+      const me = muEta(eta[i]);
+      w[i] = (me * me) / (mu[i] * (1 - mu[i]));
+    }
+    const finalChol = choleskyDropping(scaledCrossprod(X, n, k, scales, w), k, 1e-14);
+    seAtFinal = finalChol.dropped.length ? new Float64Array(k).fill(NaN) : unscale(finalChol.L);
   }
-  const finalChol = choleskyDropping(scaledCrossprod(X, n, k, scales, w), k, 1e-14);
-  const seAtFinal = finalChol.dropped.length ? new Float64Array(k).fill(NaN) : unscale(finalChol.L);
   const zStat = Float64Array.from(coefficients, (b, j) => b / se[j]);
   let ybar = 0;
   for (let i = 0; i < n; i++) ybar += y[i];

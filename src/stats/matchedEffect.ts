@@ -10,6 +10,7 @@ import type { MatchResult } from './matching.ts';
 import type { VcovSpec } from './vcov.ts';
 import type { DesignMatrix } from './design.ts';
 import { gComputation } from './gcomputation.ts';
+import { gatherInt } from './gather.ts';
 
 export interface MatchedEffect {
   estimand: 'ATT' | 'ATC';
@@ -31,12 +32,14 @@ export interface MatchedEffectOptions {
 }
 
 export function matchedEffect(y: ArrayLike<number>, treat: ArrayLike<number>, match: MatchResult, options: MatchedEffectOptions = {}): MatchedEffect {
-  const rows: number[] = [];
-  match.weights.forEach((w, i) => w > 0 && rows.push(i));
+  let count = 0;
+  for (let i = 0; i < match.weights.length; i++) if (match.weights[i] > 0) count++;
+  const rows = new Int32Array(count);
+  for (let i = 0, r = 0; i < match.weights.length; i++) if (match.weights[i] > 0) rows[r++] = i;
   const kind = options.vcov ?? (match.options.replace ? 'HC3' : 'cluster');
   if (kind === 'cluster' && match.options.replace) throw new Error('cluster-by-matched-set SEs need matching without replacement (use HC3)');
   const spec: VcovSpec = kind === 'cluster'
-    ? { type: 'cluster', cluster: Int32Array.from(rows, (i) => match.subclass[i]), hc: options.clusterType ?? 'HC1', cadjust: options.cadjust ?? true }
+    ? { type: 'cluster', cluster: gatherInt(match.subclass, rows), hc: options.clusterType ?? 'HC1', cadjust: options.cadjust ?? true }
     : { type: kind };
   const result = gComputation({ y, treat, covariates: options.covariates, rows, weights: match.weights, target: match.estimand, vcov: spec, level: options.level });
   return {

@@ -18,6 +18,8 @@
  * Ties in distance (none occur in the reference data) go to the candidate first in data order.
  */
 import { createRandom } from '../util/random.ts';
+import { argsort } from './argsort.ts';
+import { gather, gatherInt } from './gather.ts';
 import { UserError } from '../util/errors.ts';
 
 export type MatchOrder = 'largest' | 'smallest' | 'data' | 'random';
@@ -42,8 +44,10 @@ export interface MatchResult {
   options: { ratio: number; replace: boolean; caliper: number | null; order: MatchOrder; discard: Discard; exact: boolean };
   /** Caliper in distance units, when one was given. */
   caliperDistance: number | null;
-  /** For each focal unit (by index), the indices of its matches in the order taken; focal units without a match are absent. */
-  matches: Map<number, number[]>;
+  /** Focal units in processing order. */
+  focalUnits: Int32Array;
+  /** `ratio` slots per focal unit (same order): the units matched to it in the order taken, -1 for none. */
+  matched: Int32Array;
   /** Matching weights per unit (0 = not in the matched sample). */
   weights: Float64Array;
   /** Subclass (the focal unit's index) per unit for matching without replacement; -1 otherwise. */
@@ -88,9 +92,10 @@ class CandidatePool {
   private readonly right: Int32Array;
   private readonly left: Int32Array;
   constructor(units: number[], distance: ArrayLike<number>) {
-    units.sort((a, b) => distance[a] - distance[b] || a - b);
-    this.sorted = Int32Array.from(units);
-    this.values = Float64Array.from(units, (u) => distance[u]);
+    // units arrive in data order; a stable sort keeps data order among equal distances
+    const order = argsort(gather(distance, units));
+    this.sorted = gatherInt(units, order);
+    this.values = gather(distance, this.sorted);
     const m = units.length;
     this.right = Int32Array.from({ length: m + 1 }, (_, i) => i); // index m: none
     this.left = Int32Array.from({ length: m + 1 }, (_, i) => i); // shifted by one; index 0: none
@@ -134,30 +139,42 @@ class CandidatePool {
     return lo;
   }
 
+  /** The nearest free candidate to x within the caliper (position), or -1; no allocation. */
+  nearestOne(x: number, caliper: number): number {
+    const p = this.lowerBound(x);
+    const left = p > 0 ? this.freeLeft(p - 1) : -1;
+    const right = this.freeRight(p);
+    const dl = left >= 0 ? x - this.values[left] : Infinity;
+    const dr = right >= 0 ? this.values[right] - x : Infinity;
+    if (dl === Infinity && dr === Infinity) return -1;
+    const takeLeft = dl < dr || (dl === dr && this.sorted[left] < this.sorted[right]);
+    if ((takeLeft ? dl : dr) > caliper) return -1;
+    return takeLeft ? left : right;
+  }
+
   /**
-   * Up to `count` nearest free candidates to x within the caliper, nearest first (removed ones are
-   * never returned). Returns positions in the sorted order.
+   * Up to `count` nearest free candidates to x within the caliper, nearest first, written as units into
+   * out[offset..]; returns how many were found. Used with replacement, where nothing is removed.
    */
-  nearest(x: number, count: number, caliper: number): number[] {
-    const out: number[] = [];
+  nearestInto(x: number, count: number, caliper: number, out: Int32Array, offset: number): number {
     const p = this.lowerBound(x);
     let left = p > 0 ? this.freeLeft(p - 1) : -1;
     let right = this.freeRight(p);
-    while (out.length < count && (left >= 0 || right >= 0)) {
+    let found = 0;
+    while (found < count && (left >= 0 || right >= 0)) {
       const dl = left >= 0 ? x - this.values[left] : Infinity;
       const dr = right >= 0 ? this.values[right] - x : Infinity;
-      // equal distances: the candidate earlier in data order
       const takeLeft = dl < dr || (dl === dr && this.sorted[left] < this.sorted[right]);
       if ((takeLeft ? dl : dr) > caliper) break;
       if (takeLeft) {
-        out.push(left);
+        out[offset + found++] = this.sorted[left];
         left = left > 0 ? this.freeLeft(left - 1) : -1;
       } else {
-        out.push(right);
+        out[offset + found++] = this.sorted[right];
         right = this.freeRight(right + 1);
       }
     }
-    return out;
+    return found;
   }
 }
 
@@ -191,16 +208,19 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
   }
   const focal: number[] = [];
   const others = new Map<string | number, number[]>();
+  const single: number[] = [];
   for (let i = 0; i < n; i++) {
     if (discarded[i]) continue;
     if (treat[i] === focalArm) focal.push(i);
+    else if (!options.exact) single.push(i);
     else {
-      const key = options.exact ? options.exact[i] : 0;
-      const list = others.get(key) ?? [];
-      list.push(i);
-      others.set(key, list);
+      const key = options.exact[i];
+      const list = others.get(key);
+      if (list) list.push(i);
+      else others.set(key, [i]);
     }
   }
+  if (!options.exact && single.length > 0) others.set(0, single);
   if (focal.length === 0) throw new NoMatchesError(`no ${focalArm ? 'treated' : 'control'} units to match`);
   if (others.size === 0) throw new NoMatchesError(`no ${focalArm ? 'control' : 'treated'} units to match with`);
 
@@ -212,9 +232,14 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
   const caliper = caliperDistance ?? Infinity;
 
   // processing order (stable: ties keep data order)
-  if (order === 'largest') focal.sort((a, b) => distance[b] - distance[a] || a - b);
-  else if (order === 'smallest') focal.sort((a, b) => distance[a] - distance[b] || a - b);
-  else if (order === 'random') {
+  if (order === 'largest' || order === 'smallest') {
+    const sign = order === 'largest' ? -1 : 1;
+    const keys = gather(distance, focal);
+    for (let r = 0; r < keys.length; r++) keys[r] *= sign;
+    const sorted = argsort(keys);
+    const copy = [...focal];
+    sorted.forEach((o, r) => (focal[r] = copy[o]));
+  } else if (order === 'random') {
     const rng = createRandom(options.seed ?? 0);
     for (let i = focal.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
@@ -224,59 +249,67 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
 
   const pools = new Map<string | number, CandidatePool>();
   for (const [key, units] of others) pools.set(key, new CandidatePool(units, distance));
-  const matches = new Map<number, number[]>();
-  const unmatched: number[] = [];
+  const onlyPool = options.exact ? undefined : pools.get(0);
+  const poolOf = (f: number) => onlyPool ?? pools.get(options.exact![f]);
+  const F = focal.length;
+  const focalUnits = Int32Array.from(focal);
+  const matched = new Int32Array(F * ratio).fill(-1);
   if (replace) {
-    for (const f of focal) {
-      const pool = pools.get(options.exact ? options.exact[f] : 0);
-      const got = pool ? pool.nearest(distance[f], ratio, caliper).map((p) => pool.sorted[p]) : [];
-      if (got.length) matches.set(f, got);
-      else unmatched.push(f);
+    for (let r = 0; r < F; r++) {
+      const pool = poolOf(focalUnits[r]);
+      if (pool) pool.nearestInto(distance[focalUnits[r]], ratio, caliper, matched, r * ratio);
     }
   } else {
-    let active = focal;
+    // rounds: every focal unit gets its first match, then its second, ...
+    let active = Int32Array.from({ length: F }, (_, r) => r);
     for (let round = 0; round < ratio; round++) {
-      const stillActive: number[] = [];
-      for (const f of active) {
-        const pool = pools.get(options.exact ? options.exact[f] : 0);
-        const got = pool ? pool.nearest(distance[f], 1, caliper) : [];
-        if (got.length === 0) {
-          if (round === 0) unmatched.push(f);
-          continue;
-        }
-        const pos = got[0];
+      let kept = 0;
+      for (let a = 0; a < active.length; a++) {
+        const r = active[a];
+        const pool = poolOf(focalUnits[r]);
+        const pos = pool ? pool.nearestOne(distance[focalUnits[r]], caliper) : -1;
+        if (pos < 0) continue;
         pool!.remove(pos);
-        const list = matches.get(f) ?? [];
-        list.push(pool!.sorted[pos]);
-        matches.set(f, list);
-        stillActive.push(f);
+        matched[r * ratio + round] = pool!.sorted[pos];
+        active[kept++] = r;
       }
-      active = stillActive;
+      active = active.subarray(0, kept);
     }
   }
-  if (matches.size === 0) throw new NoMatchesError(caliperDistance !== null ? `no ${focalArm ? 'treated' : 'control'} unit has a match within the caliper (${caliperDistance.toPrecision(3)} in distance units)` : 'no matches were made');
-  if (unmatched.length > 0) warnings.push(`${unmatched.length} of ${focal.length} ${focalArm ? 'treated' : 'control'} units had no match${caliperDistance !== null ? ' within the caliper' : ''} and were dropped: the estimand is now the effect in the matched ${focalArm ? 'treated' : 'control'} units`);
-  if (!replace && focal.length * ratio > [...others.values()].reduce((s, u) => s + u.length, 0)) {
-    warnings.push(`fewer ${focalArm ? 'control' : 'treated'} units than ${focalArm ? 'treated' : 'control'} units times the ratio: some got fewer matches`);
-  }
-
   const weights = new Float64Array(n);
   const subclass = new Int32Array(n).fill(-1);
-  for (const [f, list] of matches) {
+  const unmatched: number[] = [];
+  let focalMatched = 0;
+  for (let r = 0; r < F; r++) {
+    const f = focalUnits[r];
+    let count = 0;
+    for (let j = 0; j < ratio; j++) if (matched[r * ratio + j] >= 0) count++;
+    if (count === 0) {
+      unmatched.push(f);
+      continue;
+    }
+    focalMatched++;
     weights[f] = 1;
-    for (const c of list) weights[c] += 1 / list.length;
-    if (!replace) {
-      subclass[f] = f;
-      for (const c of list) subclass[c] = f;
+    if (!replace) subclass[f] = f;
+    for (let j = 0; j < ratio; j++) {
+      const c = matched[r * ratio + j];
+      if (c < 0) continue;
+      weights[c] += 1 / count;
+      if (!replace) subclass[c] = f;
     }
   }
-  // normalise within each group: positive weights sum to their count
-  for (const arm of [0, 1]) {
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < n; i++) if (treat[i] === arm && weights[i] > 0) { sum += weights[i]; count++; }
-    if (sum > 0) for (let i = 0; i < n; i++) if (treat[i] === arm && weights[i] > 0) weights[i] *= count / sum;
+  if (focalMatched === 0) throw new NoMatchesError(caliperDistance !== null ? `no ${focalArm ? 'treated' : 'control'} unit has a match within the caliper (${caliperDistance.toPrecision(3)} in distance units)` : 'no matches were made');
+  if (unmatched.length > 0) warnings.push(`${unmatched.length} of ${F} ${focalArm ? 'treated' : 'control'} units had no match${caliperDistance !== null ? ' within the caliper' : ''} and were dropped: the estimand is now the effect in the matched ${focalArm ? 'treated' : 'control'} units`);
+  let available = 0;
+  for (const units of others.values()) available += units.length;
+  if (!replace && F * ratio > available) {
+    warnings.push(`fewer ${focalArm ? 'control' : 'treated'} units than ${focalArm ? 'treated' : 'control'} units times the ratio: some got fewer matches`);
   }
+  // normalise within each group: positive weights sum to their count
+  const sum = [0, 0];
+  const count = [0, 0];
+  for (let i = 0; i < n; i++) if (weights[i] > 0) { sum[treat[i]] += weights[i]; count[treat[i]]++; }
+  for (let i = 0; i < n; i++) if (weights[i] > 0) weights[i] *= count[treat[i]] / sum[treat[i]];
   let matchedOther = 0;
   let matchedRows = 0;
   for (let i = 0; i < n; i++) if (weights[i] > 0) {
@@ -290,12 +323,25 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
     estimand,
     options: { ratio, replace, caliper: options.caliper ?? null, order, discard, exact: Boolean(options.exact) },
     caliperDistance,
-    matches,
+    focalUnits,
+    matched,
     weights,
     subclass,
     unmatchedFocal: unmatched.sort((a, b) => a - b),
     discarded: discardedList,
-    counts: { focal: focal.length, focalMatched: matches.size, matchedOther, matchedRows },
+    counts: { focal: F, focalMatched, matchedOther, matchedRows },
     warnings,
   };
+}
+
+/** The matches as a map from each matched focal unit to its matched units, in the order taken. */
+export function matchesOf(result: MatchResult): Map<number, number[]> {
+  const ratio = result.options.ratio;
+  const out = new Map<number, number[]>();
+  result.focalUnits.forEach((f, r) => {
+    const list: number[] = [];
+    for (let j = 0; j < ratio; j++) if (result.matched[r * ratio + j] >= 0) list.push(result.matched[r * ratio + j]);
+    if (list.length) out.set(f, list);
+  });
+  return out;
 }

@@ -51,8 +51,8 @@ export function fitLinear(design: DesignMatrix, y: Float64Array, weights?: Float
   const kept = chol.kept;
   const k = kept.length;
   if (n <= k) throw new InsufficientDataError(`${n} rows are not more than the ${k} coefficients to estimate`);
-  const X = new Float64Array(n * k);
-  kept.forEach((j, c) => X.set(design.X.subarray(j * n, (j + 1) * n), c * n));
+  const X = kept.length === design.k ? design.X : new Float64Array(n * k);
+  if (X !== design.X) kept.forEach((j, c) => X.set(design.X.subarray(j * n, (j + 1) * n), c * n));
   const keptScales = Float64Array.from(kept, (j) => scales[j]);
   const zty = scaledCrossprodVector(X, n, k, keptScales, y, weights);
   const gamma = choleskySolve(chol.L, k, zty);

@@ -9,7 +9,7 @@
  *   factor is n/(n-k)) (Zeileis, Köll & Graham 2020, J Stat Softw 95(1)).
  */
 import { UserError } from '../util/errors.ts';
-import { sandwich } from './linalg.ts';
+import { choleskyDropping, crossprod, sandwich } from './linalg.ts';
 import type { LinearFit } from './ols.ts';
 
 export type VcovSpec =
@@ -19,39 +19,36 @@ export type VcovSpec =
 
 export type VcovName = 'classical' | 'HC0' | 'HC1' | 'HC2' | 'HC3' | 'cluster';
 
-/** Leverages h_i = w_i x_i' (X'WX)^-1 x_i. */
+/**
+ * Leverages h_i = w_i x_i' (X'WX)^-1 x_i = w_i ||C' x_i||^2 with (X'WX)^-1 = C C' (Cholesky), row by
+ * row in blocks (k(k+1)/2 multiplications per row).
+ */
 export function leverages(fit: LinearFit): Float64Array {
   const { n, k, X, bread, weights } = fit;
+  const C = choleskyDropping(bread, k, 0).L; // lower: bread = C C'
   const h = new Float64Array(n);
-  const x = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) x[j] = X[j * n + i];
-    let s = 0;
-    for (let a = 0; a < k; a++) {
-      let t = 0;
-      for (let b = 0; b < k; b++) t += bread[a * k + b] * x[b];
-      s += x[a] * t;
+  const B = 256;
+  const block = new Float64Array(B * k);
+  for (let start = 0; start < n; start += B) {
+    const len = Math.min(B, n - start);
+    for (let j = 0; j < k; j++) {
+      const off = j * n + start;
+      for (let i = 0; i < len; i++) block[i * k + j] = X[off + i];
     }
-    h[i] = (weights ? weights[i] : 1) * s;
-  }
-  return h;
-}
-
-/** sum_i omega_i x_i x_i' (k x k, row-major). */
-function weightedOuter(fit: LinearFit, omega: Float64Array): Float64Array {
-  const { n, k, X } = fit;
-  const M = new Float64Array(k * k);
-  for (let a = 0; a < k; a++) {
-    const oa = a * n;
-    for (let b = 0; b <= a; b++) {
-      const ob = b * n;
+    for (let i = 0; i < len; i++) {
+      const row = i * k;
       let s = 0;
-      for (let i = 0; i < n; i++) s += omega[i] * X[oa + i] * X[ob + i];
-      M[a * k + b] = s;
-      M[b * k + a] = s;
+      // (C' x)_a = sum_{b >= a} C[b][a] x_b
+      for (let a = 0; a < k; a++) {
+        let t = 0;
+        for (let b = a; b < k; b++) t += C[b * k + a] * block[row + b];
+        s += t * t;
+      }
+      h[start + i] = s;
     }
   }
-  return M;
+  if (weights) for (let i = 0; i < n; i++) h[i] *= weights[i];
+  return h;
 }
 
 export function vcov(fit: LinearFit, spec: VcovSpec): Float64Array {
@@ -67,7 +64,7 @@ export function vcov(fit: LinearFit, spec: VcovSpec): Float64Array {
     else if (spec.type === 'HC3') u2 /= (1 - h![i]) * (1 - h![i]);
     omega[i] = u2;
   }
-  const V = sandwich(bread, weightedOuter(fit, omega), k);
+  const V = sandwich(bread, crossprod(fit.X, n, k, omega), k);
   if (spec.type === 'HC1') return V.map((v) => (v * n) / (n - k));
   return V;
 }
@@ -75,17 +72,7 @@ export function vcov(fit: LinearFit, spec: VcovSpec): Float64Array {
 function clusterVcov(fit: LinearFit, cluster: ArrayLike<number | string>, hc: 'HC0' | 'HC1', cadjust: boolean): Float64Array {
   const { n, k, X, bread, residuals: e, weights: w } = fit;
   if (cluster.length !== n) throw new Error(`cluster has ${cluster.length} values for ${n} rows`);
-  const index = new Map<number | string, number>();
-  const g = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let id = index.get(cluster[i]);
-    if (id === undefined) {
-      id = index.size;
-      index.set(cluster[i], id);
-    }
-    g[i] = id;
-  }
-  const G = index.size;
+  const { ids: g, count: G } = denseIds(cluster);
   if (G < 2) throw new UserError('cluster-robust standard errors need at least two clusters');
   const scores = new Float64Array(G * k);
   for (let i = 0; i < n; i++) {
@@ -101,6 +88,39 @@ function clusterVcov(fit: LinearFit, cluster: ArrayLike<number | string>, hc: 'H
   let adjust = cadjust ? G / (G - 1) : 1;
   if (hc === 'HC1') adjust *= (n - 1) / (n - k);
   return sandwich(bread, meat, k).map((v) => v * adjust);
+}
+
+/** Cluster labels as dense ids 0..G-1 (a typed-array fast path for small non-negative integers). */
+export function denseIds(cluster: ArrayLike<number | string>): { ids: Int32Array; count: number } {
+  const n = cluster.length;
+  const ids = new Int32Array(n);
+  let small = true;
+  let max = 0;
+  for (let i = 0; i < n && small; i++) {
+    const v = cluster[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 4 * n) small = false;
+    else if (v > max) max = v;
+  }
+  if (small) {
+    const remap = new Int32Array(max + 1).fill(-1);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const v = cluster[i] as number;
+      if (remap[v] < 0) remap[v] = count++;
+      ids[i] = remap[v];
+    }
+    return { ids, count };
+  }
+  const index = new Map<number | string, number>();
+  for (let i = 0; i < n; i++) {
+    let id = index.get(cluster[i]);
+    if (id === undefined) {
+      id = index.size;
+      index.set(cluster[i], id);
+    }
+    ids[i] = id;
+  }
+  return { ids, count: index.size };
 }
 
 export function standardErrors(V: Float64Array, k: number): Float64Array {

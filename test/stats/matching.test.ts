@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { designMatrix, numericVector } from '../../src/stats/design.ts';
 import { fitLogistic } from '../../src/stats/logistic.ts';
 import { matchedEffect } from '../../src/stats/matchedEffect.ts';
-import { nearestNeighbourMatch, NoMatchesError, type MatchOptions, type MatchResult } from '../../src/stats/matching.ts';
+import { matchesOf, nearestNeighbourMatch, NoMatchesError, type MatchOptions, type MatchResult } from '../../src/stats/matching.ts';
 import { close, closeAll, reference, skip } from './golden.ts';
 
 const TERMS = ['x1', 'x2', 'x3', 'x4', 'b1', 'b2', 'cat'];
@@ -20,7 +20,7 @@ function setup() {
 }
 
 function pairsOf(m: MatchResult, ids: Float64Array): number[][] {
-  return [...m.matches.entries()].map(([t, cs]) => [ids[t], ...cs.map((c) => ids[c])]).sort((a, b) => a[0] - b[0]);
+  return [...matchesOf(m).entries()].map(([t, cs]) => [ids[t], ...cs.map((c) => ids[c])]).sort((a, b) => a[0] - b[0]);
 }
 
 function checkSe(effect: ReturnType<typeof matchedEffect>, ref: Record<string, unknown> & { se: number; t_stat: number; p_t: number; p_normal: number; ci95_t: number[]; ci95_normal: number[] }, what: string) {
@@ -109,12 +109,12 @@ test('matching: ATC, random order, exact matching, discard, and a caliper leavin
   assert.equal(atc.counts.focalMatched, 3); // only three treated units to go around
   const a = nearestNeighbourMatch(ps, treat, { order: 'random', seed: 3 });
   const b = nearestNeighbourMatch(ps, treat, { order: 'random', seed: 3 });
-  assert.deepEqual([...a.matches], [...b.matches]);
+  assert.deepEqual([...matchesOf(a)], [...matchesOf(b)]);
   const exact = nearestNeighbourMatch(ps, treat, { exact: ['a', 'a', 'b', 'b', 'a', 'b', 'b', 'a'] });
-  for (const [t, cs] of exact.matches) for (const c of cs) assert.equal(['a', 'a', 'b', 'b', 'a', 'b', 'b', 'a'][t], ['a', 'a', 'b', 'b', 'a', 'b', 'b', 'a'][c]);
+  for (const [t, cs] of matchesOf(exact)) for (const c of cs) assert.equal(['a', 'a', 'b', 'b', 'a', 'b', 'b', 'a'][t], ['a', 'a', 'b', 'b', 'a', 'b', 'b', 'a'][c]);
   const discard = nearestNeighbourMatch(Float64Array.from([0.05, 0.2, 0.25, 0.3, 0.95]), Float64Array.from([1, 0, 1, 0, 1]), { discard: 'treated' });
   assert.deepEqual(discard.discarded, [0, 4]);
-  assert.deepEqual([...discard.matches.keys()], [2]);
+  assert.deepEqual([...matchesOf(discard).keys()], [2]);
   assert.throws(() => nearestNeighbourMatch(Float64Array.from([0.05, 0.2, 0.3, 0.95]), Float64Array.from([1, 0, 0, 1]), { discard: 'treated' }), NoMatchesError);
   assert.throws(() => nearestNeighbourMatch(Float64Array.from([0.1, 0.9, 0.15]), Float64Array.from([1, 0, 1]), { caliper: 0.01 }), /no treated unit has a match within the caliper/);
 });
