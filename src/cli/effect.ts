@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { causalQuestion, estimateEffect, type EstimateOptions } from '../stats/effect.ts';
+import { causalQuestion, type EstimateOptions } from '../stats/effect.ts';
+import { estimateEffectParallel } from '../stats/bootstrapParallel.ts';
 import { readTable } from '../stats/readTable.ts';
 import { REFUTERS, refuteEstimate, type Refuter } from '../stats/refute.ts';
 import { UsageError } from '../util/errors.ts';
@@ -62,7 +63,7 @@ export function effectCommand(io: CliIO): Command {
         normalise: opts.horvitzThompson ? false : undefined, stabilise: opts.stabilise, trim: opts.trim, strata: opts.strata,
         bootstrap: opts.bootstrap, bootstrapInterval: opts.bca ? 'bca' : 'percentile', seed: opts.seed,
       };
-      const estimate = estimateEffect(question, options);
+      const estimate = await estimateEffectParallel(question, options);
       const refutations = opts.refute.map((r) => refuteEstimate(question, estimate, options, r as Refuter, { simulations: opts.simulations, seed: opts.seed }));
       if (opts.json) {
         const compact = refutations.map(({ details, ...r }) => ({ ...r, details: Object.fromEntries(Object.entries(details).filter(([k]) => k !== 'placeboEstimates')) }));

@@ -177,8 +177,11 @@ export function propensityScores(q: CausalQuestion): { ps: Float64Array; fit: Re
 
 const DEFAULT_ESTIMAND: Record<Method, EffectEstimand> = { matching: 'ATT', regression: 'ATE', ipw: 'ATE', aipw: 'ATE', stratification: 'ATE' };
 
-/** Estimate the effect with one method, without the bootstrap. */
-function estimateOnce(q: CausalQuestion, options: EstimateOptions): EffectEstimate {
+/**
+ * Estimate the effect with one method, without the bootstrap. `lean` skips the diagnostics (balance
+ * tables, overlap), for re-estimation inside the bootstrap and the refuters, where only the estimate is used.
+ */
+function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false): EffectEstimate {
   const method = options.method;
   const estimand = options.estimand ?? DEFAULT_ESTIMAND[method];
   const level = options.level ?? 0.95;
@@ -206,10 +209,12 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions): EffectEstima
   const { ps, fit } = propensityScores(q);
   warnings.push(...fit.warnings);
   const propensity = { converged: fit.converged, iterations: fit.iterations, coefficients: Object.fromEntries(fit.names.map((nm, j) => [nm, fit.coefficients[j]])), warnings: fit.warnings };
-  const overlap = overlapSummary(ps, q.treat);
-  if (overlap.outsideCommonSupport > 0.1 * q.n) warnings.push(`poor overlap: ${overlap.outsideCommonSupport} of ${q.n} units have propensity scores outside the other arm's range`);
-  const before = balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, estimand: estimand === 'ATC' ? 'ATC' : estimand === 'ATE' ? 'ATE' : 'ATT' });
-  const maxAbs = (rows: BalanceRow[]) => Math.max(...rows.filter((r) => r.variable !== 'distance').map((r) => Math.abs(r.smd)));
+  const overlap = lean ? undefined : overlapSummary(ps, q.treat);
+  if (overlap && overlap.outsideCommonSupport > 0.1 * q.n) warnings.push(`poor overlap: ${overlap.outsideCommonSupport} of ${q.n} units have propensity scores outside the other arm's range`);
+  const balanceEstimand = estimand === 'ATC' ? 'ATC' : estimand === 'ATE' ? 'ATE' : 'ATT';
+  const before = lean ? { rows: [] as BalanceRow[] } : balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, estimand: balanceEstimand });
+  const after = (weights: Float64Array, subclass?: Int32Array) => (lean ? { rows: [] as BalanceRow[] } : balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, weights, subclass, estimand: balanceEstimand }));
+  const maxAbs = (rows: BalanceRow[]) => (rows.length ? Math.max(...rows.filter((r) => r.variable !== 'distance').map((r) => Math.abs(r.smd))) : NaN);
   if (method === 'matching') {
     if (estimand === 'ATE') throw new UsageError('nearest-neighbour matching estimates the ATT or the ATC', 'use --estimand ATT or ATC, or --method ipw/aipw/regression for the ATE');
     const distance = options.logitDistance ? ps.map((p) => Math.log(p / (1 - p))) : ps;
@@ -219,8 +224,8 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions): EffectEstima
     const adjustDesign = options.adjust ? designMatrix(q.table, q.confounders, { intercept: false }) : undefined;
     const effect = matchedEffect(q.y, q.treat, m, { covariates: adjustDesign, level });
     warnings.push(...effect.warnings);
-    const after = balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, weights: m.weights, subclass: m.options.replace ? undefined : m.subclass, estimand });
-    const maxAfter = maxAbs(after.rows);
+    const balanced = after(m.weights, m.options.replace ? undefined : m.subclass);
+    const maxAfter = maxAbs(balanced.rows);
     if (maxAfter > 0.1) warnings.push(`imbalance after matching: a confounder's standardised mean difference is ${maxAfter.toFixed(2)} (above 0.1); consider a caliper, ratio or --adjust`);
     const treatedMatched = estimand === 'ATT' ? m.counts.focalMatched : m.counts.matchedOther;
     const controlMatched = estimand === 'ATT' ? m.counts.matchedOther : m.counts.focalMatched;
@@ -230,21 +235,21 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions): EffectEstima
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: m.counts.matchedRows, matchedTreated: treatedMatched, matchedControl: controlMatched, dropped: m.unmatchedFocal.length + m.discarded.length },
       inference: { se: effect.vcov, interval: 't', df: effect.test.df },
       options: { ratio: m.options.ratio, replace: m.options.replace, caliper: m.options.caliper, caliperDistance: m.caliperDistance, order: m.options.order, exact: options.exact ?? [], discard: m.options.discard, distance: options.logitDistance ? 'logit' : 'probability', adjust: Boolean(options.adjust) },
-      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, after: after.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAfter } },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, after: balanced.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAfter } },
     };
   }
   if (method === 'ipw') {
     if (estimand === 'ATC') throw new UsageError('IPW here estimates the ATE or the ATT');
     const r = ipw(q.y, q.treat, ps, { estimand, normalise: options.normalise, stabilise: options.stabilise, trim: options.trim, level });
     warnings.push(...r.warnings);
-    const after = balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, weights: r.weights, estimand });
+    const weighted = after(r.weights);
     return {
       ...base,
       estimate: r.estimate, se: r.test.se, ci: r.test.ciT, p: r.test.pT,
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: r.nUsed, dropped: r.trimmed },
       inference: { se: 'HC1 sandwich of the weighted regression (ignores propensity estimation: conservative for the ATE)', interval: 't', df: r.test.df },
       options: { estimator: r.estimator, stabilise: Boolean(options.stabilise), trim: options.trim ?? null },
-      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, after: after.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAbs(after.rows) }, weights: { essTreated: r.ess.treated, essControl: r.ess.control, sumTreated: r.weightSums.treated, sumControl: r.weightSums.control } },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, after: weighted.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAbs(weighted.rows) }, weights: { essTreated: r.ess.treated, essControl: r.ess.control, sumTreated: r.weightSums.treated, sumControl: r.weightSums.control } },
     };
   }
   if (method === 'aipw') {
@@ -257,7 +262,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions): EffectEstima
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n, dropped: 0 },
       inference: { se: 'influence function, sd(phi)/sqrt(n)', interval: 'normal', df: null },
       options: { outcomeModel: 'OLS per arm on the confounders' },
-      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) } },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) } },
     };
   }
   if (method === 'stratification') {
@@ -269,7 +274,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions): EffectEstima
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n - r.droppedUnits, dropped: r.droppedUnits },
       inference: { se: 'stratified difference in means', interval: 'normal', df: null },
       options: { strata: options.strata ?? 5 },
-      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) }, strata: r.strata },
+      diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) }, strata: r.strata },
     };
   }
   throw new UsageError(`unknown method '${String(method)}'`, 'use matching, regression, ipw, aipw or stratification');
@@ -301,13 +306,17 @@ export function subsetQuestion(q: CausalQuestion, rows: ArrayLike<number>): Caus
   return causalQuestion(table, q);
 }
 
-/** Estimate an effect; with `bootstrap: B`, the whole pipeline (propensity model included) is resampled B times. */
-export function estimateEffect(q: CausalQuestion, options: EstimateOptions): EffectEstimate {
-  const result = estimateOnce(q, options);
-  if (!options.bootstrap) return result;
-  const cluster = options.cluster ? clusterIds(getColumn(q.table, options.cluster)) : undefined;
-  const statistic = (rows: Int32Array) => estimateOnce(subsetQuestion(q, rows), { ...options, bootstrap: undefined }).estimate;
-  const boot = bootstrap(q.n, statistic, { replicates: options.bootstrap, seed: options.seed ?? 0, level: result.level, interval: options.bootstrapInterval, cluster });
+/** The bootstrap statistic of an estimation: the whole pipeline re-run on the resampled rows. */
+export function effectStatistic(q: CausalQuestion, options: EstimateOptions): (rows: Int32Array) => number {
+  return (rows) => estimateOnce(subsetQuestion(q, rows), { ...options, bootstrap: undefined }, true).estimate;
+}
+
+export function bootstrapClusters(q: CausalQuestion, options: EstimateOptions): (number | string)[] | undefined {
+  return options.cluster ? clusterIds(getColumn(q.table, options.cluster)) : undefined;
+}
+
+/** Put a bootstrap's SE and interval on an estimate (the analytic ones move to diagnostics). */
+export function withBootstrap(result: EffectEstimate, boot: BootstrapResult): EffectEstimate {
   const { warnings, ...bootDetails } = boot;
   result.diagnostics.analytic = { se: result.se, ci: result.ci, p: result.p };
   result.diagnostics.bootstrap = bootDetails;
@@ -317,4 +326,15 @@ export function estimateEffect(q: CausalQuestion, options: EstimateOptions): Eff
   result.p = twoSidedNormal(result.estimate / boot.se);
   result.inference = { se: `bootstrap (${boot.replicates} replicates, ${boot.resampling})`, interval: `bootstrap ${boot.interval}`, df: null };
   return result;
+}
+
+/**
+ * Estimate an effect; with `bootstrap: B`, the whole pipeline (propensity model included) is
+ * resampled B times on this thread (see bootstrapParallel.ts for worker threads).
+ */
+export function estimateEffect(q: CausalQuestion, options: EstimateOptions, lean = false): EffectEstimate {
+  const result = estimateOnce(q, options, lean);
+  if (!options.bootstrap) return result;
+  const boot = bootstrap(q.n, effectStatistic(q, options), { replicates: options.bootstrap, seed: options.seed ?? 0, level: result.level, interval: options.bootstrapInterval, cluster: bootstrapClusters(q, options) });
+  return withBootstrap(result, boot);
 }

@@ -82,7 +82,7 @@ export function placeboQuestion(q: CausalQuestion, seed: number): CausalQuestion
 }
 
 function reestimate(q: CausalQuestion, options: EstimateOptions): number {
-  return estimateEffect(q, { ...options, bootstrap: undefined }).estimate;
+  return estimateEffect(q, { ...options, bootstrap: undefined }, true).estimate;
 }
 
 export function refuteEstimate(q: CausalQuestion, estimate: EffectEstimate, options: EstimateOptions, refuter: Refuter, refuteOptions: RefuteOptions = {}): Refutation {
@@ -168,7 +168,7 @@ export function refuteEstimate(q: CausalQuestion, estimate: EffectEstimate, opti
         const y2 = Float64Array.from(q.y, (v, i) => v + direction * kY * sdY * (kT * (q.treat[i] - meanT) / sdT + gaussian(rng)));
         const name = `${q.outcome}__confounded`;
         const q2 = causalQuestion(withColumn(q.table, name, y2), { ...q, outcome: name });
-        return estimateEffect(q2, { ...options, bootstrap: undefined }).estimate;
+        return reestimate(q2, options);
       });
       const mean = values.reduce((s, v) => s + v, 0) / values.length;
       const sd = values.length > 1 ? Math.sqrt(variance(values)) : 0;

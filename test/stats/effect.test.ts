@@ -144,3 +144,14 @@ test('bootstrap: seeded, percentile and BCa intervals around the estimate; clust
   assert.ok(Number.isFinite(bca.diagnostics.bootstrap!.acceleration!));
   assert.ok(bca.ci[0] < bca.estimate && bca.estimate < bca.ci[1]);
 });
+
+test('bootstrap over worker threads gives exactly the single-thread result', async () => {
+  const { estimateEffectParallel } = await import('../../src/stats/bootstrapParallel.ts');
+  const q = simulate(99, 300);
+  const options = { method: 'ipw' as const, bootstrap: 60, seed: 11 };
+  const single = estimateEffect(q, options);
+  const threaded = await estimateEffectParallel(q, options, { threads: 2, minWork: 0 });
+  assert.deepEqual(threaded.ci, single.ci);
+  assert.equal(threaded.se, single.se);
+  assert.equal(threaded.diagnostics.bootstrap!.replicates, 60);
+});
