@@ -188,6 +188,18 @@ function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** Parse a snippet for a treatment defined on some languages; undefined (with a counted drop) for the others. */
+async function prepare(snippet: Snippet, languages: readonly LanguageId[], taxonomies: BuildOptions['taxonomies'], drops: Map<string, number>) {
+  if (!languages.includes(snippet.language)) {
+    countDrop(drops, `not defined for ${snippet.language}`);
+    return undefined;
+  }
+  const parser = await getParser(snippet.language);
+  const tree = parseWith(parser, snippet.language, snippet.code);
+  const taxonomy = await taxonomyFor(snippet.language, taxonomies?.[snippet.language]);
+  return { parser, tree, taxonomy };
+}
+
 async function pairFor(
   snippet: Snippet,
   intervention: Intervention,
@@ -196,13 +208,9 @@ async function pairFor(
   taxonomies: BuildOptions['taxonomies'],
   drops: Map<string, number>,
 ): Promise<TestbedRow[] | undefined> {
-  if (!intervention.languages.includes(snippet.language)) {
-    countDrop(drops, `not defined for ${snippet.language}`);
-    return undefined;
-  }
-  const parser = await getParser(snippet.language);
-  const tree = parseWith(parser, snippet.language, snippet.code);
-  const taxonomy = await taxonomyFor(snippet.language, taxonomies?.[snippet.language]);
+  const prepared = await prepare(snippet, intervention.languages, taxonomies, drops);
+  if (!prepared) return undefined;
+  const { parser, tree, taxonomy } = prepared;
   const random = createRandom(deriveSeed(seed, snippet.id));
   const outcome = intervention.apply({ snippet, tree, taxonomy, params, random, parse: (code) => parseWith(parser, snippet.language, code) });
   if (!outcome.ok) {
@@ -235,13 +243,9 @@ async function observationFor(
   taxonomies: BuildOptions['taxonomies'],
   drops: Map<string, number>,
 ): Promise<TestbedRow[] | undefined> {
-  if (!treatment.languages.includes(snippet.language)) {
-    countDrop(drops, `not defined for ${snippet.language}`);
-    return undefined;
-  }
-  const parser = await getParser(snippet.language);
-  const tree = parseWith(parser, snippet.language, snippet.code);
-  const taxonomy = await taxonomyFor(snippet.language, taxonomies?.[snippet.language]);
+  const prepared = await prepare(snippet, treatment.languages, taxonomies, drops);
+  if (!prepared) return undefined;
+  const { tree, taxonomy } = prepared;
   const covariates = computeCovariates(tree);
   const arm: Arm = treatment.assign({ snippet, tree, taxonomy, covariates, params }) ? 'treated' : 'control';
   return [orderRow({ id: snippet.id, pairId: null, arm, language: snippet.language, code: snippet.code, covariates, meta: {}, provenance: snippet.provenance, fields: snippet.fields })];
