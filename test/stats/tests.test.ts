@@ -47,6 +47,10 @@ test('paired and Welch t, signed-rank, Mann-Whitney, Pearson and Spearman agree 
   close(rho.estimate, l.spearman.rho, 1e-10, 'rho');
   close(rho.S!, l.spearman.S, 1e-10, 'S');
   close(rho.p, l.spearman.p, 1e-6, 'rho p (far tail)');
+  // Fisher-z interval with Bonett-Wright variance, by hand: tanh(atanh(rho) -+ 1.959964 sqrt((1 + rho^2/2)/37))
+  const half = 1.959963984540054 * Math.sqrt((1 + rho.estimate ** 2 / 2) / 37);
+  closeAll(rho.ci!, [Math.tanh(Math.atanh(rho.estimate) - half), Math.tanh(Math.atanh(rho.estimate) + half)], 1e-12, 'rho ci');
+  assert.ok(rho.ci![0] < rho.estimate && rho.estimate < rho.ci![1]);
   const d = l.differences_x_minus_y;
   const r2 = pearson(x, d);
   close(r2.estimate, l.extra_pearson_x_vs_differences.r, 1e-10, 'r2');
