@@ -1,6 +1,6 @@
 /**
  * codegen-eval's library API. Stages, in the order data flows: corpus -> syntax -> testbeds
- * (-> train -> score -> stats -> report / gate). See docs/ARCHITECTURE.md.
+ * (-> train -> score) -> stats (-> report / gate). See docs/ARCHITECTURE.md.
  */
 
 // corpus: code in, in constant memory
@@ -19,7 +19,32 @@ export { computeCovariates, findCommentNodes, COVARIATE_NAMES, type Covariates }
 // testbeds: interventions and observational treatments
 export * from './testbeds/index.ts';
 
-// stats (the causal engine grows here)
+// stats: the causal engine (question -> estimate -> refute), and its parts
+export { causalQuestion, estimateEffect, propensityScores, subsetQuestion, DegenerateDataError, type CausalQuestion, type QuestionSpec, type EstimateOptions, type EffectEstimate, type Method, type EffectEstimand } from './stats/effect.ts';
+export { estimateEffectParallel } from './stats/bootstrapParallel.ts';
+export { refuteEstimate, placeboQuestion, REFUTERS, type Refuter, type Refutation, type RefuteOptions } from './stats/refute.ts';
+export { readTable } from './stats/readTable.ts';
+export { readCsv, tableFromColumns, type DataTable, type Column } from './stats/table.ts';
+export { designMatrix, numericVector, type DesignMatrix } from './stats/design.ts';
+export { fitLinear, InsufficientDataError, type LinearFit } from './stats/ols.ts';
+export { vcov, leverages, standardErrors, type VcovSpec } from './stats/vcov.ts';
+export { coefficientTest, type CoefficientTest } from './stats/inference.ts';
+export { fitLogistic, type LogisticFit } from './stats/logistic.ts';
+export { nearestNeighbourMatch, matchesOf, NoMatchesError, type MatchOptions, type MatchResult } from './stats/matching.ts';
+export { matchedEffect, type MatchedEffect } from './stats/matchedEffect.ts';
+export { gComputation } from './stats/gcomputation.ts';
+export { balanceTable, type BalanceTable, type BalanceRow } from './stats/balance.ts';
+export { ipw, aipw, NoOverlapError, type IpwResult, type AipwResult } from './stats/weighting.ts';
+export { stratify, type StratificationResult } from './stats/stratification.ts';
+export { bootstrap, type BootstrapResult, type BootstrapOptions } from './stats/bootstrap.ts';
+export { pAdjust, type PAdjustMethod } from './stats/padjust.ts';
+export { pairedTTest, welchTTest, type TTest } from './stats/ttest.ts';
+export { signedRankTest, mannWhitneyTest, type RankTest } from './stats/wilcoxon.ts';
+export { pearson, spearman, type Correlation } from './stats/correlation.ts';
+export { cohensD, cliffsDelta } from './stats/effectSizes.ts';
+export { jensenShannonDivergence, jensenShannonDistance } from './stats/jensenShannon.ts';
+export { evalueFromRR, evalueFromSMD, type EValue } from './stats/evalue.ts';
+export { normalCdf, normalQuantile, tCdf, tQuantile } from './stats/distributions.ts';
 export { mean } from './stats/mean.ts';
 export { variance } from './stats/variance.ts';
 export { quantile } from './stats/quantile.ts';
