@@ -10,6 +10,7 @@ import { corpusCommand } from './corpus.ts';
 import type { CliIO } from './shared.ts';
 import { testbedCommand } from './testbed.ts';
 import { effectCommand } from './effect.ts';
+import { tokenizerCommand } from './tokenizer.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(conceptsCommand(io));
   program.addCommand(testbedCommand(io));
   program.addCommand(effectCommand(io));
+  program.addCommand(tokenizerCommand(io));
   const configure = (cmd: Command) => {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
