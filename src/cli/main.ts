@@ -11,6 +11,7 @@ import type { CliIO } from './shared.ts';
 import { testbedCommand } from './testbed.ts';
 import { effectCommand } from './effect.ts';
 import { tokenizerCommand } from './tokenizer.ts';
+import { trainCommand } from './train.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(testbedCommand(io));
   program.addCommand(effectCommand(io));
   program.addCommand(tokenizerCommand(io));
+  program.addCommand(trainCommand(io));
   const configure = (cmd: Command) => {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });

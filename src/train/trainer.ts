@@ -1,0 +1,228 @@
+/**
+ * The training loop (one file, as nanoGPT's train.py): tokenizer (trained on the training split or
+ * loaded), model, AdamW with warm-up and cosine decay, gradient clipping, periodic evaluation (loss,
+ * perplexity, top-1 accuracy on fixed validation windows), early stopping with patience, atomic
+ * checkpoints with the whole context, and `resume` from the newest checkpoint. Seeded and
+ * deterministic on one backend: a run killed and resumed reaches the weights of an uninterrupted run.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
+import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import { Progress } from '../util/progress.ts';
+import { deriveSeed } from '../util/random.ts';
+import { TOOL_VERSION } from '../util/version.ts';
+import { selectBackend, tf } from './backend.ts';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
+import type { TrainConfig } from './config.ts';
+import { splitOf, trainWindows, validWindows, type StreamOptions, type StreamPosition } from './data.ts';
+import { createModel, parameterCount, type LanguageModel } from './models/index.ts';
+import { AdamW, learningRate } from './optimizer.ts';
+import { CodeTokenizer, saveTokenizer, tokenizerFiles, trainBpe } from './tokenizer.ts';
+
+export const MODEL_FORMAT = 'codegen-eval/model@1';
+
+export interface TrainOptions {
+  config: TrainConfig;
+  corpus: string;
+  out: string;
+  resume?: boolean;
+  quiet?: boolean;
+  log?: (message: string) => void;
+  /** Stop after this many steps in this invocation (tests simulate an interruption with it). */
+  stopAfter?: number;
+}
+
+export interface TrainSummary {
+  out: string;
+  backend: string;
+  steps: number;
+  stoppedEarly: boolean;
+  bestValidLoss: number | null;
+  bestStep: number | null;
+  parameters: number;
+  tokensPerSecond: number;
+}
+
+export interface EvalResult { loss: number; perplexity: number; accuracy: number }
+
+/** Mean next-token cross-entropy; logits [B, T, V], targets [B, T]. */
+export function crossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, vocabSize: number): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(targets, vocabSize), tf.logSoftmax(logits)), -1))) as tf.Scalar;
+}
+
+function batchTensors(windows: Int32Array[], context: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const B = windows.length;
+  const x = new Int32Array(B * context);
+  const y = new Int32Array(B * context);
+  windows.forEach((w, b) => {
+    x.set(w.subarray(0, context), b * context);
+    y.set(w.subarray(1, context + 1), b * context);
+  });
+  return { x: tf.tensor2d(x, [B, context], 'int32'), y: tf.tensor2d(y, [B, context], 'int32') };
+}
+
+export function evaluate(model: LanguageModel, windows: Int32Array[], batchSize: number): EvalResult {
+  const context = model.config.context;
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (let i = 0; i < windows.length; i += batchSize) {
+    const chunk = windows.slice(i, i + batchSize);
+    tf.tidy(() => {
+      const { x, y } = batchTensors(chunk, context);
+      const logits = model.forward(x, false, 0);
+      lossSum += crossEntropy(logits, y, model.vocabSize).dataSync()[0] * chunk.length;
+      correct += tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')).dataSync()[0];
+      count += chunk.length;
+    });
+  }
+  const loss = lossSum / count;
+  return { loss, perplexity: Math.exp(loss), accuracy: correct / (count * context) };
+}
+
+async function prepareTokenizer(config: TrainConfig, corpus: string, out: string, languages: LanguageId[] | undefined, log: (m: string) => void): Promise<CodeTokenizer> {
+  if (existsSync(join(out, 'tokenizer.json'))) return CodeTokenizer.load(out);
+  if (config.tokenizer.path) {
+    const tokenizer = await CodeTokenizer.load(config.tokenizer.path);
+    await saveTokenizer(out, tokenizer.files);
+    return tokenizer;
+  }
+  log(`training a ${config.tokenizer.vocabSize}-token BPE tokenizer on the training split`);
+  const source = await resolveCorpus(corpus);
+  async function* texts() {
+    let n = 0;
+    for await (const s of readCorpus(source, new SkipLog(), { languages })) {
+      if (splitOf(s, config.data.validFraction) !== 'train') continue;
+      if (config.data.maxSnippets && n++ >= config.data.maxSnippets) break;
+      yield s.code;
+    }
+  }
+  const bpe = await trainBpe(texts(), { vocabSize: config.tokenizer.vocabSize, minFrequency: config.tokenizer.minFrequency, specialTokens: ['<|endoftext|>', '<pad>'] });
+  await saveTokenizer(out, tokenizerFiles(bpe, { modelMaxLength: config.model.context }));
+  return CodeTokenizer.load(out);
+}
+
+async function truncateMetrics(file: string, step: number): Promise<void> {
+  if (!existsSync(file)) return;
+  const kept = (await readFile(file, 'utf8')).split('\n').filter((line) => line && (JSON.parse(line) as { step: number }).step <= step);
+  await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
+}
+
+export async function train(options: TrainOptions): Promise<TrainSummary> {
+  const log = options.log ?? (() => {});
+  const out = options.out;
+  await mkdir(out, { recursive: true });
+  let config = options.config;
+  let resumeFrom: string | undefined;
+  if (options.resume) {
+    resumeFrom = await latestCheckpoint(out);
+    if (!resumeFrom) throw new UserError(`nothing to resume in ${out}: no checkpoint found`, { hint: 'start the run without --resume' });
+    config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as TrainConfig;
+  } else if (await latestCheckpoint(out)) {
+    throw new UserError(`${out} already holds a training run`, { hint: 'pass --resume to continue it, or choose another --out' });
+  }
+  const backend = await selectBackend(config.train.backend);
+  const languages = config.data.languages.length ? config.data.languages.filter(isLanguageId) : undefined;
+  await writeFileAtomic(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const tokenizer = await prepareTokenizer(config, options.corpus, out, languages, log);
+  const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
+  const model = createModel(config.model, tokenizer.vocabSize, deriveSeed(config.train.seed, 'init'));
+  const optimizer = new AdamW(model.params, config.train);
+  const streamOptions: StreamOptions = {
+    corpus: options.corpus, split: 'train', validFraction: config.data.validFraction, languages, maxSnippets: config.data.maxSnippets,
+    window: config.model.context + 1, seed: config.train.seed,
+  };
+  let state: Pick<CheckpointState, 'step' | 'position' | 'bestValidLoss' | 'bestStep' | 'evalsWithoutImprovement' | 'tokensSeen'> = {
+    step: 0, position: { epoch: 0, taken: 0 }, bestValidLoss: null, bestStep: null, evalsWithoutImprovement: 0, tokensSeen: 0,
+  };
+  const metricsFile = join(out, 'metrics.jsonl');
+  if (resumeFrom) {
+    state = await loadCheckpoint(resumeFrom, model.params, optimizer);
+    await truncateMetrics(metricsFile, state.step);
+    log(`resumed from ${resumeFrom} (step ${state.step})`);
+  }
+  const valid = await validWindows(tokenizer, eos, streamOptions, config.train.evalBatches * config.train.batchSize);
+  if (valid.length === 0) log('warning: the validation split has no complete window; evaluation is skipped');
+  const params = parameterCount(model);
+  await writeFileAtomic(join(out, 'model.json'), `${JSON.stringify({ format: MODEL_FORMAT, tool: TOOL_VERSION, model: config.model, vocabSize: tokenizer.vocabSize, parameters: params, backend }, null, 2)}\n`);
+  log(`${config.model.type} with ${params.toLocaleString('en')} parameters on ${backend}; vocabulary ${tokenizer.vocabSize}`);
+
+  const t = config.train;
+  const progress = new Progress({ label: 'train', unit: 'steps', total: t.maxSteps, quiet: options.quiet });
+  const stream = trainWindows(tokenizer, eos, streamOptions, state.position);
+  const vars = [...model.params.values()];
+  const started = Date.now();
+  const startTokens = state.tokensSeen;
+  let stoppedEarly = false;
+  let stepsThisRun = 0;
+  const checkpoint = async (isBest: boolean) => {
+    await saveCheckpoint(out, { format: 'codegen-eval/checkpoint@1', ...state, optimizerSteps: optimizer.t, backend, parameters: [...model.params].map(([name, v]) => ({ name, shape: v.shape })) }, model.params, optimizer, t.keepLast, isBest);
+  };
+  while (state.step < t.maxSteps) {
+    const windows: Int32Array[] = [];
+    let position: StreamPosition = state.position;
+    while (windows.length < t.batchSize) {
+      const next = await stream.next();
+      if (next.done) throw new Error('the training stream ended');
+      windows.push(next.value.window);
+      position = next.value.position;
+    }
+    const lr = learningRate(state.step, t);
+    const seed = deriveSeed(t.seed, `dropout-${state.step}`);
+    const loss = tf.tidy(() => {
+      const { x, y } = batchTensors(windows, config.model.context);
+      const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x, true, seed), y, model.vocabSize), vars);
+      const named: Record<string, tf.Tensor> = {};
+      for (const [name, v] of model.params) named[name] = grads[v.name];
+      const gradNorm = optimizer.step(named, lr);
+      return [value.dataSync()[0], gradNorm];
+    });
+    state.step++;
+    stepsThisRun++;
+    state.position = position;
+    state.tokensSeen += t.batchSize * config.model.context;
+    const rate = (state.tokensSeen - startTokens) / Math.max(1e-3, (Date.now() - started) / 1000);
+    progress.update(state.step, `loss ${loss[0].toFixed(3)} lr ${lr.toExponential(2)} ${Math.round(rate)} tok/s`);
+    await appendFile(metricsFile, `${JSON.stringify({ step: state.step, loss: loss[0], gradNorm: loss[1], lr, tokens: state.tokensSeen, tokensPerSecond: rate })}\n`);
+    const evalNow = valid.length > 0 && (state.step % t.evalEvery === 0 || state.step === t.maxSteps);
+    let isBest = false;
+    if (evalNow) {
+      const e = evaluate(model, valid, t.batchSize);
+      isBest = state.bestValidLoss === null || e.loss < state.bestValidLoss;
+      if (isBest) {
+        state.bestValidLoss = e.loss;
+        state.bestStep = state.step;
+        state.evalsWithoutImprovement = 0;
+      } else state.evalsWithoutImprovement++;
+      await appendFile(metricsFile, `${JSON.stringify({ step: state.step, validLoss: e.loss, validPerplexity: e.perplexity, validAccuracy: e.accuracy })}\n`);
+      log(`step ${state.step}: valid loss ${e.loss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)}, top-1 ${(100 * e.accuracy).toFixed(1)}%`);
+    }
+    const stop = evalNow && state.evalsWithoutImprovement >= t.patience;
+    if (state.step % t.checkpointEvery === 0 || state.step === t.maxSteps || isBest || stop) await checkpoint(isBest);
+    if (stop) {
+      stoppedEarly = true;
+      log(`early stop: no improvement in ${t.patience} evaluations (best ${state.bestValidLoss?.toFixed(4)} at step ${state.bestStep})`);
+      break;
+    }
+    if (options.stopAfter && stepsThisRun >= options.stopAfter) break;
+  }
+  progress.finish();
+  await stream.return(undefined);
+  const tokensPerSecond = (state.tokensSeen - startTokens) / Math.max(1e-3, (Date.now() - started) / 1000);
+  optimizer.dispose();
+  for (const v of model.params.values()) v.dispose();
+  return { out, backend, steps: state.step, stoppedEarly, bestValidLoss: state.bestValidLoss, bestStep: state.bestStep, parameters: params, tokensPerSecond };
+}
+
+/** The final weights of a run as a flat array (tests compare runs with it). */
+export async function readFinalWeights(out: string): Promise<Float32Array> {
+  const dir = await latestCheckpoint(out);
+  if (!dir) throw new UserError(`no checkpoint in ${out}`);
+  const buffer = await readFile(join(dir, 'weights.bin'));
+  return new Float32Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+}
+
