@@ -65,6 +65,18 @@ function batchTensors(windows: Int32Array[], context: number): { x: tf.Tensor2D;
   return { x: tf.tensor2d(x, [B, context], 'int32'), y: tf.tensor2d(y, [B, context], 'int32') };
 }
 
+/** One optimisation step on a batch: forward, backward, AdamW; returns [loss, gradient norm]. */
+export function trainStep(model: LanguageModel, optimizer: AdamW, x: tf.Tensor2D, y: tf.Tensor2D, lr: number, seed: number): [number, number] {
+  const vars = [...model.params.values()];
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x, true, seed), y, model.vocabSize), vars);
+    const named: Record<string, tf.Tensor> = {};
+    for (const [name, v] of model.params) named[name] = grads[v.name];
+    const gradNorm = optimizer.step(named, lr);
+    return [value.dataSync()[0], gradNorm];
+  });
+}
+
 export function evaluate(model: LanguageModel, windows: Int32Array[], batchSize: number): EvalResult {
   const context = model.config.context;
   let lossSum = 0;
@@ -154,7 +166,6 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   const t = config.train;
   const progress = new Progress({ label: 'train', unit: 'steps', total: t.maxSteps, quiet: options.quiet });
   const stream = trainWindows(tokenizer, eos, streamOptions, state.position);
-  const vars = [...model.params.values()];
   const started = Date.now();
   const startTokens = state.tokensSeen;
   let stoppedEarly = false;
@@ -173,14 +184,10 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     }
     const lr = learningRate(state.step, t);
     const seed = deriveSeed(t.seed, `dropout-${state.step}`);
-    const loss = tf.tidy(() => {
-      const { x, y } = batchTensors(windows, config.model.context);
-      const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x, true, seed), y, model.vocabSize), vars);
-      const named: Record<string, tf.Tensor> = {};
-      for (const [name, v] of model.params) named[name] = grads[v.name];
-      const gradNorm = optimizer.step(named, lr);
-      return [value.dataSync()[0], gradNorm];
-    });
+    const { x, y } = batchTensors(windows, config.model.context);
+    const loss = trainStep(model, optimizer, x, y, lr, seed);
+    x.dispose();
+    y.dispose();
     state.step++;
     stepsThisRun++;
     state.position = position;

@@ -112,3 +112,33 @@ test('train config: defaults, coercion, overrides and errors naming the key and 
   assert.ok(Math.abs(learningRate(60, t) - 0.55) < 1e-12);
   assert.equal(learningRate(200, t), 0.1);
 });
+
+test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu backend\'s results', async () => {
+  const { useStockBatchMatMul } = await import('../../src/train/kernels.ts');
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
+    [[2, 3, 5, 7], [2, 3, 7, 4], false, false], [[2, 3, 7, 5], [2, 3, 4, 7], true, true], [[4, 5, 7], [7, 6], false, false],
+    [[5, 7], [3, 7, 2], false, false], [[1, 5, 7], [3, 7, 2], false, false], [[3, 33, 40], [3, 35, 40], false, true],
+  ];
+  const run = () => cases.map(([sa, sb, ta, tb], k) => {
+    const a = tf.tensor(Array.from({ length: sa.reduce((x, y) => x * y) }, (_, i) => Math.sin(i + k)), sa);
+    const b = tf.tensor(Array.from({ length: sb.reduce((x, y) => x * y) }, (_, i) => Math.cos(i * 0.7 + k)), sb);
+    const out = tf.matMul(a, b, ta, tb);
+    return { shape: out.shape, values: Array.from(out.dataSync()) };
+  });
+  await selectBackend('cpu');
+  const cpu = run();
+  await selectBackend('wasm');
+  const fast = run();
+  useStockBatchMatMul(true);
+  const stock = run();
+  useStockBatchMatMul(false);
+  cases.forEach((_, k) => {
+    assert.deepEqual(fast[k].shape, cpu[k].shape, `case ${k} shape`);
+    assert.deepEqual(stock[k].shape, cpu[k].shape);
+    for (let i = 0; i < cpu[k].values.length; i++) {
+      assert.ok(Math.abs(fast[k].values[i] - cpu[k].values[i]) < 1e-4, `case ${k}[${i}] vs cpu`);
+      assert.ok(Math.abs(fast[k].values[i] - stock[k].values[i]) < 1e-4, `case ${k}[${i}] vs stock`);
+    }
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Training throughput (tokens/s) of the built-in models, side by side with PyTorch CPU (Debian's
+ * python3-torch, torch.set_num_threads(1): its best setting here) on the same architectures and batch
+ * shapes, on seeded random tokens: A) GPT vocab 4096, d 256, 4 layers, 4 heads, context 128, batch 16;
+ * B) GPT vocab 1000, d 128, 2 layers, 4 heads, context 64, batch 32; C) GRU vocab 4096, embedding 256,
+ * 1 x 512, context 128, batch 16. Dropout is off in both. BENCH_TRAIN_SECONDS bounds each measurement.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectBackend, tf } from '../src/train/backend.ts';
+import { validateConfig, type ModelConfig } from '../src/train/config.ts';
+import { createModel } from '../src/train/models/index.ts';
+import { AdamW } from '../src/train/optimizer.ts';
+import { trainStep } from '../src/train/trainer.ts';
+import { printTable } from './common.ts';
+
+interface Case { name: string; vocab: number; batch: number; model: Partial<ModelConfig> }
+
+const CASES: Case[] = [
+  { name: 'A: GPT 4096/256/4x4/128, batch 16', vocab: 4096, batch: 16, model: { type: 'gpt', width: 256, layers: 4, heads: 4, context: 128 } },
+  { name: 'B: GPT 1000/128/2x4/64, batch 32', vocab: 1000, batch: 32, model: { type: 'gpt', width: 128, layers: 2, heads: 4, context: 64 } },
+  { name: 'C: GRU 4096/256/1x512/128, batch 16', vocab: 4096, batch: 16, model: { type: 'gru', embedding: 256, units: 512, layers: 1, context: 128 } },
+];
+
+function randomBatch(seed: number, batch: number, context: number, vocab: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  let s = seed * 2654435761 + 1;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) % vocab);
+  const ids = Int32Array.from({ length: batch * (context + 1) }, next);
+  const x = new Int32Array(batch * context);
+  const y = new Int32Array(batch * context);
+  for (let b = 0; b < batch; b++) {
+    x.set(ids.subarray(b * (context + 1), b * (context + 1) + context), b * context);
+    y.set(ids.subarray(b * (context + 1) + 1, (b + 1) * (context + 1)), b * context);
+  }
+  return { x: tf.tensor2d(x, [batch, context], 'int32'), y: tf.tensor2d(y, [batch, context], 'int32') };
+}
+
+async function ours(c: Case, seconds: number): Promise<number> {
+  const config = validateConfig({ model: { ...c.model, dropout: 0 } as never });
+  const model = createModel(config.model, c.vocab, 1);
+  const optimizer = new AdamW(model.params, { ...config.train, lr: 1e-3 });
+  const { x, y } = randomBatch(1, c.batch, config.model.context, c.vocab);
+  trainStep(model, optimizer, x, y, 1e-3, 0); // warm-up
+  let steps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 || steps < 2) {
+    trainStep(model, optimizer, x, y, 1e-3, 0);
+    steps++;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  optimizer.dispose();
+  for (const v of model.params.values()) v.dispose();
+  return (steps * c.batch * config.model.context) / elapsed;
+}
+
+const TORCH = `
+import sys, time, math, torch, torch.nn as nn, torch.nn.functional as F
+torch.set_num_threads(1); torch.manual_seed(0)
+kind, vocab, batch, ctx, d, layers, heads, emb, units, seconds = sys.argv[1], *map(int, sys.argv[2:10]), float(sys.argv[10])
+class Block(nn.Module):
+    def __init__(s):
+        super().__init__(); s.ln1 = nn.LayerNorm(d); s.qkv = nn.Linear(d, 3*d); s.o = nn.Linear(d, d); s.ln2 = nn.LayerNorm(d); s.w1 = nn.Linear(d, 4*d); s.w2 = nn.Linear(4*d, d)
+        s.register_buffer('mask', torch.triu(torch.full((ctx, ctx), -1e9), 1))
+    def forward(s, x):
+        B, T, _ = x.shape
+        q, k, v = s.qkv(s.ln1(x)).split(d, 2)
+        q, k, v = [t.view(B, T, heads, d // heads).transpose(1, 2) for t in (q, k, v)]
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // heads) + s.mask[:T, :T], -1)
+        x = x + s.o((a @ v).transpose(1, 2).reshape(B, T, d))
+        return x + s.w2(F.gelu(s.w1(s.ln2(x)), approximate='tanh'))
+class GPT(nn.Module):
+    def __init__(s):
+        super().__init__(); s.wte = nn.Embedding(vocab, d); s.wpe = nn.Embedding(ctx, d); s.blocks = nn.ModuleList([Block() for _ in range(layers)]); s.lnf = nn.LayerNorm(d)
+    def forward(s, ids):
+        x = s.wte(ids) + s.wpe(torch.arange(ids.shape[1]))
+        for b in s.blocks: x = b(x)
+        return s.lnf(x) @ s.wte.weight.T
+class RNN(nn.Module):
+    def __init__(s):
+        super().__init__(); s.emb = nn.Embedding(vocab, emb); s.rnn = nn.GRU(emb, units, layers, batch_first=True); s.out = nn.Linear(units, vocab)
+    def forward(s, ids): return s.out(s.rnn(s.emb(ids))[0])
+model = GPT() if kind == 'gpt' else RNN()
+opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+ids = torch.randint(0, vocab, (batch, ctx + 1)); x, y = ids[:, :-1], ids[:, 1:]
+def step():
+    opt.zero_grad(); loss = F.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1)); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
+step(); steps = 0; t0 = time.perf_counter()
+while time.perf_counter() - t0 < seconds or steps < 2:
+    step(); steps += 1
+print(steps * batch * ctx / (time.perf_counter() - t0))
+`;
+
+function torch(c: Case, seconds: number, script: string): number | undefined {
+  const m = { width: 0, layers: 1, heads: 1, embedding: 0, units: 0, context: 0, ...c.model };
+  const r = spawnSync('/usr/bin/python3', [script, m.type!, String(c.vocab), String(c.batch), String(m.context), String(m.width), String(m.layers), String(m.heads), String(m.embedding), String(m.units), String(seconds)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`PyTorch failed: ${r.stderr.slice(-300)}`);
+    return undefined;
+  }
+  return Number(r.stdout.trim());
+}
+
+export async function benchTrain(): Promise<void> {
+  const seconds = Number(process.env.BENCH_TRAIN_SECONDS ?? 15);
+  const backend = await selectBackend((process.env.BENCH_BACKEND as 'wasm' | undefined) ?? 'auto');
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import time, torch\ntorch.set_num_threads(1)\na = torch.randn(512, 512)\nt0 = time.perf_counter()\nfor _ in range(20): a @ a\nprint(2 * 512**3 * 20 / (time.perf_counter() - t0) / 1e9)'], { encoding: 'utf8' });
+  const haveTorch = probe.status === 0;
+  if (!haveTorch) console.log('PyTorch not found: apt-get install python3-torch libopenblas0-pthread for the anchor');
+  else {
+    const gflops = Number(probe.stdout.trim());
+    console.log(`PyTorch's matmul: ${gflops.toFixed(0)} GFLOP/s${gflops < 30 ? ' (the reference BLAS: apt-get install libopenblas0-pthread for the anchor measured in the issue)' : ''}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'cge-train-'));
+  const script = join(dir, 'torch_bench.py');
+  writeFileSync(script, TORCH);
+  const rows: (string | number)[][] = [];
+  for (const c of CASES) {
+    const pt = haveTorch ? torch(c, seconds, script) : undefined;
+    const us = await ours(c, seconds);
+    rows.push([c.name, Math.round(us), pt ? Math.round(pt) : '-', pt ? `${(us / pt).toFixed(2)}x` : '-']);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  printTable(`training throughput, tokens/s (codegen-eval on ${backend}; PyTorch CPU, 1 thread; higher is better)`, ['model', 'codegen-eval', 'PyTorch', 'ratio'], rows);
+}
