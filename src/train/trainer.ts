@@ -49,9 +49,15 @@ export interface TrainSummary {
 
 export interface EvalResult { loss: number; perplexity: number; accuracy: number }
 
-/** Mean next-token cross-entropy; logits [B, T, V], targets [B, T]. */
+/**
+ * Mean next-token cross-entropy; logits [B, T, V], targets [B, T]. The targets' log-probabilities are
+ * gathered from the flattened log-softmax (no [B*T, V] one-hot), so the gradient is a scatter.
+ */
 export function crossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, vocabSize: number): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(targets, vocabSize), tf.logSoftmax(logits)), -1))) as tf.Scalar;
+  const n = targets.size;
+  const logp = tf.reshape(tf.logSoftmax(logits), [n * vocabSize]);
+  const index = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(vocabSize, 'int32')), tf.reshape(targets, [n]));
+  return tf.neg(tf.mean(tf.gather(logp, index))) as tf.Scalar;
 }
 
 function batchTensors(windows: Int32Array[], context: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
