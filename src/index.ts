@@ -54,3 +54,11 @@ export { standardizedMeanDifference, type MeanDifference } from './stats/smd.ts'
 export { parseHocon, readHoconFile, type HoconDocument, type JsonValue, type JsonObject } from './util/hocon.ts';
 export { UserError, UsageError, ConfigError, isUserError } from './util/errors.ts';
 export { createRandom, deriveSeed, type Random } from './util/random.ts';
+
+// train: tokenizers and models
+export { trainBpe, trainBpeFromCounts, tokenizerFiles, saveTokenizer, CodeTokenizer, type TrainedBpe, type EncodedText } from './train/tokenizer.ts';
+export { loadTrainConfig, validateConfig, type TrainConfig, type ModelConfig } from './train/config.ts';
+export { train, trainStep, evaluate, crossEntropy, readFinalWeights, MODEL_FORMAT, type TrainOptions, type TrainSummary } from './train/trainer.ts';
+export { createModel, parameterCount, type LanguageModel } from './train/models/index.ts';
+export { selectBackend, BACKENDS, type BackendName } from './train/backend.ts';
+export { latestCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FORMAT, type CheckpointState } from './train/checkpoint.ts';
