@@ -12,6 +12,7 @@ import { testbedCommand } from './testbed.ts';
 import { effectCommand } from './effect.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
+import { scoreCommand } from './score.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -24,6 +25,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(effectCommand(io));
   program.addCommand(tokenizerCommand(io));
   program.addCommand(trainCommand(io));
+  program.addCommand(scoreCommand(io));
   const configure = (cmd: Command) => {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });

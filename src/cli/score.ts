@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander';
+import { openModel } from '../models/index.ts';
+import { scoreTestbed } from '../score/score.ts';
+import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
+import { BACKENDS, type BackendName } from '../train/backend.ts';
+import { toJson } from './format.ts';
+import { parsePositiveInt, type CliIO } from './shared.ts';
+
+const MODEL_HELP = `model spec:
+  builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME)
+  logprobs:FILE      log-probs computed elsewhere: JSONL, one record per testbed row:
+                     {"id", "tokens", "offsets": [[start, end], ...], "logprobs", "offset_unit"?}`;
+
+export function scoreCommand(io: CliIO): Command {
+  return new Command('score')
+    .description('score a testbed with a model: per-token log-probs aligned to concepts, stored in DuckDB (resumable)')
+    .requiredOption('--model <spec>', 'the model (see below)')
+    .requiredOption('--testbed <dir>', 'a testbed folder or name')
+    .option('--out <db>', `the scores database (DuckDB file)`, DEFAULT_DB)
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend for builtin models').choices([...BACKENDS]))
+    .option('--stride <n>', 'builtin: tokens advanced between sliding windows (default: half the context)', parsePositiveInt)
+    .option('--parquet <dir>', 'also export this run\'s tables to Parquet files in this folder')
+    .option('--quiet', 'no progress line')
+    .option('--json', 'print a summary as JSON')
+    .addHelpText('after', `\n${MODEL_HELP}`)
+    .action(async (opts: { model: string; testbed: string; out: string; backend?: BackendName; stride?: number; parquet?: string; quiet?: boolean; json?: boolean }) => {
+      const model = await openModel(opts.model, { backend: opts.backend, stride: opts.stride });
+      try {
+        const summary = await scoreTestbed({ model, testbed: opts.testbed, db: opts.out, quiet: opts.quiet });
+        if (opts.parquet) {
+          const { mkdir } = await import('node:fs/promises');
+          await mkdir(opts.parquet, { recursive: true });
+          const store = await ScoreStore.open(summary.db);
+          try {
+            for (const table of ['runs', 'snippets', 'snippet_concepts', 'tokens'] as const) await store.exportParquet(table, `${opts.parquet}/${table}.parquet`, summary.runId);
+          } finally {
+            store.close();
+          }
+        }
+        if (opts.json) return io.out(toJson(summary));
+        io.out(`scored ${summary.scoredNow} rows (${summary.alreadyScored} already scored) of ${summary.testbed} with ${summary.model}: ${summary.tokens} tokens at ${Math.round(summary.tokensPerSecond)} tokens/s`);
+        io.out(`  run ${summary.runId} in ${summary.db}${opts.parquet ? `; Parquet in ${opts.parquet}` : ''}`);
+      } finally {
+        await model.dispose();
+      }
+    });
+}

@@ -1,0 +1,112 @@
+/**
+ * `builtin:DIR`: a model folder written by `codegen-eval train` (best checkpoint, else the newest).
+ * Long texts are scored with a sliding window of the model's context and a stride of half of it:
+ * the first window scores all its tokens, each later window only the tokens past the previous
+ * window's end, so every token after the first window has at least context/2 tokens of context.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError } from '../util/errors.ts';
+import { selectBackend, tf, type BackendName } from '../train/backend.ts';
+import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
+import type { TrainConfig } from '../train/config.ts';
+import { createModel, type LanguageModel } from '../train/models/index.ts';
+import { CodeTokenizer } from '../train/tokenizer.ts';
+import type { ScoringModel, TokenScores } from './types.ts';
+
+export interface BuiltinOptions {
+  backend?: BackendName;
+  /** Tokens advanced between windows (default: half the context). */
+  stride?: number;
+}
+
+export function resolveModelDir(spec: string): string {
+  const candidates = [resolve(spec), resolve('models', spec)];
+  const dir = candidates.find((d) => existsSync(join(d, 'model.json')));
+  if (!dir) {
+    throw new UserError(`no built-in model at ${spec} (looked for model.json in ${candidates.join(', ')})`, {
+      hint: 'train one with: codegen-eval train --corpus ... --out models/NAME',
+    });
+  }
+  return dir;
+}
+
+/** Log-probs, ranks and entropies of `targets` under `logits` [T, V]. */
+export function tokenStatistics(logits: tf.Tensor2D, targets: Int32Array): { logprobs: Float32Array; ranks: Int32Array; entropy: Float32Array } {
+  return tf.tidy(() => {
+    const T = targets.length;
+    const V = logits.shape[1];
+    const t = tf.tensor1d(targets, 'int32');
+    const logp = tf.logSoftmax(logits);
+    const index = tf.add(tf.mul(tf.range(0, T, 1, 'int32'), tf.scalar(V, 'int32')), t);
+    const picked = tf.gather(tf.reshape(logp, [T * V]), index);
+    const target = tf.reshape(tf.gather(tf.reshape(logits, [T * V]), index), [T, 1]);
+    const ranks = tf.add(tf.sum(tf.cast(tf.greater(logits, target), 'int32'), 1), 1);
+    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1));
+    return { logprobs: picked.dataSync() as Float32Array, ranks: ranks.dataSync() as Int32Array, entropy: entropy.dataSync() as Float32Array };
+  });
+}
+
+export async function openBuiltin(spec: string, path: string, options: BuiltinOptions = {}): Promise<ScoringModel> {
+  const dir = resolveModelDir(path);
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as TrainConfig;
+  const tokenizer = await CodeTokenizer.load(dir);
+  const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
+  if (!checkpoint) throw new UserError(`${dir} has no checkpoint yet`, { hint: 'let the training run reach its first checkpoint' });
+  const backend = await selectBackend(options.backend ?? 'auto');
+  const model: LanguageModel = createModel(config.model, tokenizer.vocabSize, 0);
+  const state = await loadCheckpoint(checkpoint, model.params);
+  const context = config.model.context;
+  const stride = Math.max(1, Math.min(context, options.stride ?? Math.floor(context / 2)));
+  const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
+  const digest = createHash('sha256');
+  digest.update(await readFile(join(checkpoint, 'weights.bin')));
+  digest.update(await readFile(join(dir, 'tokenizer.json')));
+  digest.update(JSON.stringify({ model: config.model, stride }));
+  const identity = `builtin:${digest.digest('hex').slice(0, 32)}`;
+
+  async function score(text: string): Promise<TokenScores> {
+    const { ids, offsets } = tokenizer.encode(text);
+    const n = ids.length;
+    const seq = Int32Array.from([eos, ...ids]);
+    const logprobs = new Float64Array(n).fill(NaN);
+    const ranks = new Int32Array(n);
+    const entropy = new Float64Array(n).fill(NaN);
+    // targets are seq[1..n] (the text's tokens); window [s, s + context) predicts seq[s+1 .. s+context]
+    let scoredUpTo = 0; // targets 1..scoredUpTo are done
+    for (let s = 0; scoredUpTo < n; s += stride) {
+      const end = Math.min(s + context, n); // last input position (exclusive) that predicts a target <= n
+      const input = seq.subarray(s, end);
+      const firstTarget = Math.max(scoredUpTo + 1, s + 1);
+      const logits = tf.tidy(() => tf.reshape(model.forward(tf.tensor2d(input, [1, input.length], 'int32'), false, 0), [input.length, tokenizer.vocabSize]) as tf.Tensor2D);
+      const rows = tf.slice(logits, [firstTarget - 1 - s, 0], [end - (firstTarget - 1), tokenizer.vocabSize]) as tf.Tensor2D;
+      const targets = seq.slice(firstTarget, end + 1);
+      const stats = tokenStatistics(rows, targets);
+      logits.dispose();
+      rows.dispose();
+      for (let k = 0; k < targets.length; k++) {
+        const tokenIndex = firstTarget - 1 + k;
+        logprobs[tokenIndex] = stats.logprobs[k];
+        ranks[tokenIndex] = stats.ranks[k];
+        entropy[tokenIndex] = stats.entropy[k];
+      }
+      scoredUpTo = end;
+      if (end >= n) break;
+    }
+    const tokens = Array.from({ length: n }, (_, t) => text.slice(offsets[2 * t], offsets[2 * t + 1]));
+    return { tokens, offsets, logprobs, ranks, entropy };
+  }
+
+  return {
+    spec,
+    kind: 'builtin',
+    identity,
+    info: { dir, checkpointStep: state.step, model: config.model, vocabSize: tokenizer.vocabSize, backend, stride, firstToken: 'conditioned on <|endoftext|>' },
+    score,
+    dispose: async () => {
+      for (const v of model.params.values()) v.dispose();
+    },
+  };
+}

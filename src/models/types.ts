@@ -1,0 +1,35 @@
+/**
+ * What every model adapter gives the scorer: for a text, the model's own tokens with their character
+ * spans, and for each token the log-probability the model gave it in context.
+ *
+ * Shift convention: the model's output at position j is its distribution over token j + 1, so token
+ * j + 1's log-prob is read from position j (never from position j + 1). The first token of a snippet
+ * is conditioned on the model's start/end-of-text token where the model has one (built-in and
+ * Hugging Face GPT-2-style models); adapters that cannot score the first token give it NaN, and the
+ * aggregates leave NaN tokens out (counting them apart).
+ */
+export interface TokenScores {
+  /** The tokens' texts, as the model split the input. */
+  tokens: string[];
+  /** Spans [start0, end0, start1, end1, ...] in UTF-16 units of the scored text. */
+  offsets: Int32Array;
+  /** Natural-log probability of each token given the tokens before it (NaN: not scored). */
+  logprobs: Float64Array;
+  /** Rank of the actual token in the model's distribution (1 = the top token), when known. */
+  ranks: Int32Array | null;
+  /** Entropy of the predictive distribution at each token, in nats, when known. */
+  entropy: Float64Array | null;
+}
+
+export interface ScoringModel {
+  /** The spec it was opened from (e.g. builtin:models/gpt). */
+  spec: string;
+  kind: 'builtin' | 'hf' | 'openai' | 'logprobs';
+  /** A digest of everything that determines the scores (weights, tokenizer, scoring options). */
+  identity: string;
+  /** Facts about the model for run records and reports. */
+  info: Record<string, unknown>;
+  /** Score one text; `id` lets file-backed adapters find their record. */
+  score(text: string, id: string): Promise<TokenScores>;
+  dispose(): Promise<void>;
+}

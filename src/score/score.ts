@@ -1,0 +1,91 @@
+/**
+ * Scoring a testbed: every row's code through a model (any adapter), each model token aligned to the
+ * row's syntax tree and concepts, aggregates per snippet and concept written to the scores database.
+ * Runs are keyed by (model identity, testbed contents, scoring options); a rerun of the same key skips
+ * the rows already scored, so an interrupted run resumes where it stopped.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ScoringModel } from '../models/types.ts';
+import { taxonomyFor } from '../syntax/concepts.ts';
+import type { LanguageId } from '../syntax/languages.ts';
+import { getParser, parseWith } from '../syntax/parser.ts';
+import { openTestbed, readTestbedRows } from '../testbeds/read.ts';
+import { Progress } from '../util/progress.ts';
+import { TOOL_VERSION } from '../util/version.ts';
+import { aggregateSnippet } from './aggregate.ts';
+import { DEFAULT_DB, ScoreStore } from './store.ts';
+
+export interface ScoreOptions {
+  model: ScoringModel;
+  testbed: string;
+  db?: string;
+  /** Stop after this many newly scored rows (tests simulate an interruption with it). */
+  limit?: number;
+  quiet?: boolean;
+  taxonomies?: Partial<Record<LanguageId, string>>;
+}
+
+export interface ScoreSummary {
+  runId: string;
+  db: string;
+  testbed: string;
+  model: string;
+  rows: number;
+  scoredNow: number;
+  alreadyScored: number;
+  tokens: number;
+  tokensPerSecond: number;
+}
+
+async function sha256Files(...files: string[]): Promise<string> {
+  const h = createHash('sha256');
+  for (const f of files) for await (const chunk of createReadStream(f)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export async function scoreTestbed(options: ScoreOptions): Promise<ScoreSummary> {
+  const testbed = openTestbed(options.testbed);
+  const testbedSha = await sha256Files(join(testbed.dir, 'manifest.json'), join(testbed.dir, 'rows.jsonl'));
+  const scoringOptions = { taxonomies: options.taxonomies ?? {} };
+  const runId = createHash('sha256').update(JSON.stringify([options.model.identity, testbedSha, scoringOptions])).digest('hex').slice(0, 16);
+  const db = resolve(options.db ?? DEFAULT_DB);
+  const store = await ScoreStore.open(db);
+  try {
+    await store.ensureRun({
+      runId, modelSpec: options.model.spec, modelKind: options.model.kind, modelIdentity: options.model.identity, modelInfo: options.model.info,
+      testbed: testbed.manifest.name, testbedDir: testbed.dir, testbedSha256: testbedSha, options: scoringOptions, toolVersion: TOOL_VERSION,
+    });
+    const done = await store.scoredRows(runId);
+    const total = testbed.manifest.counts.rows;
+    const progress = new Progress({ label: `score ${testbed.manifest.name}`, unit: 'rows', total, quiet: options.quiet });
+    const started = Date.now();
+    let tokens = 0;
+    let scoredNow = 0;
+    let seen = 0;
+    for await (const row of readTestbedRows(testbed)) {
+      seen++;
+      if (done.has(row.id)) continue;
+      if (options.limit !== undefined && scoredNow >= options.limit) break;
+      const scores = await options.model.score(row.code, row.id);
+      const tree = parseWith(await getParser(row.language), row.language, row.code);
+      const taxonomy = await taxonomyFor(row.language, options.taxonomies?.[row.language]);
+      const aggregated = aggregateSnippet(tree, taxonomy, scores);
+      await store.writeSnippet(runId, {
+        rowId: row.id, pairId: row.pairId, arm: row.arm, language: row.language,
+        covariates: { ...row.covariates, modelTokens: scores.tokens.length },
+        scores: aggregated,
+      });
+      scoredNow++;
+      tokens += scores.tokens.length;
+      const rate = tokens / Math.max(1e-3, (Date.now() - started) / 1000);
+      progress.update(seen, `${Math.round(rate)} tokens/s`);
+    }
+    progress.finish();
+    const seconds = Math.max(1e-3, (Date.now() - started) / 1000);
+    return { runId, db, testbed: testbed.manifest.name, model: options.model.spec, rows: total, scoredNow, alreadyScored: done.size, tokens, tokensPerSecond: tokens / seconds };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openModel } from '../../src/models/index.ts';
+import { openBuiltin } from '../../src/models/builtin.ts';
+import { aggregateSnippet } from '../../src/score/aggregate.ts';
+import { scoreTestbed } from '../../src/score/score.ts';
+import { taxonomyFor } from '../../src/syntax/concepts.ts';
+import { parseSource } from '../../src/syntax/parser.ts';
+import { tf } from '../../src/train/backend.ts';
+import { loadTrainConfig } from '../../src/train/config.ts';
+import { createModel } from '../../src/train/models/index.ts';
+import { loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { CodeTokenizer } from '../../src/train/tokenizer.ts';
+import { train } from '../../src/train/trainer.ts';
+import { buildTestbed } from '../../src/testbeds/build.ts';
+import { tempDir } from '../helpers.ts';
+
+const CORPUS = fileURLToPath(new URL('../../testbeds/corpus/default.jsonl.gz', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/codegen-eval.mjs', import.meta.url));
+let modelDir: string | undefined;
+let testbedDir: string | undefined;
+
+/** A tiny GPT trained in the test (seconds) and a small testbed. */
+async function fixtures(): Promise<{ model: string; testbed: string }> {
+  if (!modelDir) {
+    modelDir = tempDir();
+    const config = loadTrainConfig(undefined, ['model.type=gpt', 'model.context=16', 'model.width=32', 'model.layers=1', 'model.heads=2', 'tokenizer.vocabSize=300', 'train.batchSize=8', 'train.maxSteps=15', 'train.evalEvery=15', 'train.evalBatches=1', 'train.lr=0.01', 'train.backend=wasm', 'model.dropout=0']);
+    await train({ config, corpus: CORPUS, out: modelDir, quiet: true });
+  }
+  if (!testbedDir) {
+    testbedDir = join(tempDir(), 'tb');
+    await buildTestbed({ corpus: CORPUS, out: testbedDir, intervention: 'inject-bug', limitPerLanguage: 6 });
+  }
+  return { model: modelDir, testbed: testbedDir };
+}
+
+async function tableRows(db: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(db);
+  const con = await instance.connect();
+  try {
+    return (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
+
+test('builtin: token j+1 is scored from position j (the shift), with every token inside one window', async () => {
+  const { model: dir } = await fixtures();
+  const scorer = await openBuiltin('builtin:test', dir, { backend: 'wasm' });
+  const text = 'x = f(1)\n';
+  const scores = await scorer.score(text, 'x');
+  // direct computation: logits of [eos, t1..tn]; token j (1-based) is read at position j - 1
+  const tokenizer = await CodeTokenizer.load(dir);
+  const { ids } = tokenizer.encode(text);
+  assert.ok(ids.length <= 16, 'fits in one window');
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  const model = createModel(cfg.model, tokenizer.vocabSize, 0);
+  await loadCheckpoint(join(dir, 'best'), model.params);
+  const eos = tokenizer.tokenId('<|endoftext|>')!;
+  const seq = [eos, ...ids];
+  const logp = tf.tidy(() => tf.logSoftmax(model.forward(tf.tensor2d(seq, [1, seq.length], 'int32'), false, 0)).arraySync() as number[][][]);
+  ids.forEach((id, j) => {
+    assert.ok(Math.abs(scores.logprobs[j] - logp[0][j][id]) < 1e-4, `token ${j}: ${scores.logprobs[j]} vs ${logp[0][j][id]}`);
+    // the wrong shift (reading position j + 1) would differ
+  });
+  assert.ok(ids.some((id, j) => j + 1 < ids.length && Math.abs(logp[0][j + 1][id] - logp[0][j][id]) > 1e-3), 'the two shifts are distinguishable');
+  assert.equal(scores.tokens.join(''), text);
+  assert.ok(scores.ranks!.every((r) => r >= 1 && r <= tokenizer.vocabSize));
+  assert.ok(Array.from(scores.entropy!).every((e) => e >= 0 && e <= Math.log(tokenizer.vocabSize) + 1e-4));
+  // a text longer than the context: sliding windows give every token a finite score
+  const long = 'x = 1\n'.repeat(30);
+  const windowed = await scorer.score(long, 'y');
+  assert.ok(windowed.logprobs.length > 32);
+  assert.ok(windowed.logprobs.every((v) => Number.isFinite(v) && v <= 0));
+  const first = await scorer.score(long.slice(0, 12), 'z');
+  for (let j = 0; j < first.logprobs.length - 1; j++) assert.ok(Math.abs(first.logprobs[j] - windowed.logprobs[j]) < 1e-4, 'the first window equals scoring the prefix alone');
+  await scorer.dispose();
+});
+
+test('aggregation: BPE-like tokens aligned to concepts, hand-checked means', async () => {
+  const code = 'if x > 1:\n    y = x + 2\n';
+  const tokens = ['if', ' x', ' >', ' 1', ':', '\n   ', ' y', ' =', ' x', ' +', ' 2', '\n'];
+  const lps = [NaN, -1, -2, -3, -0.5, -0.1, -1.5, -0.2, -0.3, -4, -1, -0.05];
+  const offsets: number[] = [];
+  let pos = 0;
+  for (const t of tokens) { offsets.push(pos, pos + t.length); pos += t.length; }
+  assert.equal(tokens.join(''), code);
+  const tree = await parseSource('python', code);
+  const taxonomy = await taxonomyFor('python');
+  const s = aggregateSnippet(tree, taxonomy, { tokens, offsets: Int32Array.from(offsets), logprobs: Float64Array.from(lps), ranks: Int32Array.from([1, 1, 2, 5, 1, 1, 3, 1, 1, 9, 2, 1]), entropy: null });
+  assert.equal(s.overall.tokens, 12);
+  assert.equal(s.overall.scored, 11);
+  const scored = lps.slice(1);
+  assert.ok(Math.abs(s.overall.meanLogprob! - scored.reduce((a, b) => a + b) / 11) < 1e-12);
+  assert.ok(Math.abs(s.overall.crossEntropy! + s.overall.meanLogprob!) < 1e-12);
+  // operators: ' >' (comparison), ' x' and ' 1' inside the comparison, ' x' ' +' ' 2' inside the binary operator
+  const op = s.concepts.get('operator')!;
+  assert.equal(op.tokens, 6);
+  assert.ok(Math.abs(op.meanLogprob! - (-1 - 2 - 3 - 0.3 - 4 - 1) / 6) < 1e-12);
+  assert.ok(Math.abs(op.top1Accuracy! - 2 / 6) < 1e-12); // ' x' and ' x' ranked first
+  // every token is inside the if statement: decision covers all but the trailing newline's... all tokens
+  assert.equal(s.concepts.get('decision')!.tokens, 11);
+  assert.ok(!s.concepts.has('exceptions'), 'an absent concept has no row');
+  assert.deepEqual(s.tokens[9].leafTypes, ['+']);
+});
+
+test('logprobs: files computed elsewhere are imported; bad files give errors with line and field', async () => {
+  const { testbed } = await fixtures();
+  const dir = tempDir();
+  const rows = readFileSync(join(testbed, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; code: string });
+  const good = join(dir, 'good.jsonl');
+  // whitespace tokens with code-point offsets and made-up log-probs
+  writeFileSync(good, rows.map((r) => {
+    const tokens: string[] = [];
+    const offsets: [number, number][] = [];
+    const cps = [...r.code];
+    let i = 0;
+    while (i < cps.length) {
+      const start = i;
+      while (i < cps.length && !/\s/.test(cps[i])) i++;
+      while (i < cps.length && /\s/.test(cps[i])) i++;
+      tokens.push(cps.slice(start, i).join(''));
+      offsets.push([start, i]);
+    }
+    return JSON.stringify({ id: r.id, tokens, offsets, logprobs: tokens.map((_, j) => (j === 0 ? null : -1 - (j % 3))) });
+  }).join('\n') + '\n');
+  const model = await openModel(`logprobs:${good}`);
+  const db = join(dir, 'scores.duckdb');
+  const summary = await scoreTestbed({ model, testbed, db, quiet: true });
+  assert.equal(summary.scoredNow, rows.length);
+  const [row] = await tableRows(db, 'SELECT count(*) AS n, min(scored) AS s FROM snippets');
+  assert.equal(Number(row.n), rows.length);
+  const bad: [string, RegExp][] = [
+    ['{"id": "a", "tokens": ["x"], "offsets": [[0, 1]]}', /bad\.jsonl:1: 'logprobs' must be an array/],
+    ['{"id": "a", "tokens": ["x", "y"], "offsets": [[0, 1]], "logprobs": [null, -1]}', /must have the same length/],
+    ['{"id": "a", "tokens": ["x"], "offsets": [[2, 1]], "logprobs": [-1]}', /offsets\[0\] must be \[start, end\]/],
+    ['{"id": "a", "tokens": ["x"], "offsets": [[0, 1]], "logprobs": [0.5]}', /logprobs\[0\] must be a log-probability/],
+    ['{"tokens": [], "offsets": [], "logprobs": []}', /missing 'id'/],
+    ['not json', /bad\.jsonl:1: not valid JSON/],
+  ];
+  for (const [content, pattern] of bad) {
+    writeFileSync(join(dir, 'bad.jsonl'), `${content}\n`);
+    await assert.rejects(openModel(`logprobs:${join(dir, 'bad.jsonl')}`), pattern);
+  }
+  writeFileSync(join(dir, 'short.jsonl'), `${JSON.stringify({ id: rows[0].id, tokens: ['x'], offsets: [[0, 100000]], logprobs: [-1] })}\n`);
+  const short = await openModel(`logprobs:${join(dir, 'short.jsonl')}`);
+  await assert.rejects(short.score(rows[0].code, rows[0].id), /short\.jsonl:1: offsets\[0\] = \[0, 100000\] lies past the end/);
+  await assert.rejects(short.score('x', 'no-such-row'), /no record for the testbed row 'no-such-row'/);
+});
+
+test('score: a run killed with SIGKILL resumes to exactly the rows of an uninterrupted run', async () => {
+  const { model, testbed } = await fixtures();
+  const dir = tempDir();
+  const full = join(dir, 'full.duckdb');
+  const interrupted = join(dir, 'interrupted.duckdb');
+  const scorer = await openModel(`builtin:${model}`, { backend: 'wasm' });
+  await scoreTestbed({ model: scorer, testbed, db: full, quiet: true });
+  await scorer.dispose();
+  const child = spawn(process.execPath, [BIN, 'score', '--model', `builtin:${model}`, '--testbed', testbed, '--out', interrupted, '--backend', 'wasm'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (d: Buffer) => {
+      if (/score \w+: [1-9]\d*\//.test(d.toString())) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolve());
+  });
+  assert.ok(existsSync(interrupted));
+  const again = await openModel(`builtin:${model}`, { backend: 'wasm' });
+  const resumed = await scoreTestbed({ model: again, testbed, db: interrupted, quiet: true });
+  await again.dispose();
+  assert.ok(resumed.alreadyScored < resumed.rows, 'the kill interrupted the run');
+  for (const table of ['snippets', 'snippet_concepts', 'tokens']) {
+    const order = table === 'tokens' ? 'row_id, position' : table === 'snippet_concepts' ? 'row_id, concept' : 'row_id';
+    const a = await tableRows(full, `SELECT * FROM ${table} ORDER BY ${order}`);
+    const b = await tableRows(interrupted, `SELECT * FROM ${table} ORDER BY ${order}`);
+    assert.deepEqual(b, a, `${table} equal`);
+  }
+  // every snippet row has all its tokens: nothing half written
+  const [check] = await tableRows(interrupted, 'SELECT count(*) AS bad FROM snippets s WHERE s.tokens <> (SELECT count(*) FROM tokens t WHERE t.run_id = s.run_id AND t.row_id = s.row_id)');
+  assert.equal(Number(check.bad), 0);
+});
