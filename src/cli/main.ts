@@ -13,6 +13,7 @@ import { effectCommand } from './effect.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
+import { serveCommand } from './serve.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(tokenizerCommand(io));
   program.addCommand(trainCommand(io));
   program.addCommand(scoreCommand(io));
+  program.addCommand(serveCommand(io));
   const configure = (cmd: Command) => {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });

@@ -8,6 +8,8 @@ import { parsePositiveInt, type CliIO } from './shared.ts';
 
 const MODEL_HELP = `model spec:
   builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME)
+  openai:URL#MODEL   an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve)
+                     asked for prompt log-probs; API key from $OPENAI_API_KEY (or --api-key-env)
   logprobs:FILE      log-probs computed elsewhere: JSONL, one record per testbed row:
                      {"id", "tokens", "offsets": [[start, end], ...], "logprobs", "offset_unit"?}`;
 
@@ -19,12 +21,14 @@ export function scoreCommand(io: CliIO): Command {
     .option('--out <db>', `the scores database (DuckDB file)`, DEFAULT_DB)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend for builtin models').choices([...BACKENDS]))
     .option('--stride <n>', 'builtin: tokens advanced between sliding windows (default: half the context)', parsePositiveInt)
+    .option('--concurrency <n>', 'openai: requests in flight', parsePositiveInt, 4)
+    .option('--api-key-env <name>', 'openai: the environment variable holding the API key', 'OPENAI_API_KEY')
     .option('--parquet <dir>', 'also export this run\'s tables to Parquet files in this folder')
     .option('--quiet', 'no progress line')
     .option('--json', 'print a summary as JSON')
     .addHelpText('after', `\n${MODEL_HELP}`)
-    .action(async (opts: { model: string; testbed: string; out: string; backend?: BackendName; stride?: number; parquet?: string; quiet?: boolean; json?: boolean }) => {
-      const model = await openModel(opts.model, { backend: opts.backend, stride: opts.stride });
+    .action(async (opts: { model: string; testbed: string; out: string; backend?: BackendName; stride?: number; concurrency: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
+      const model = await openModel(opts.model, { backend: opts.backend, stride: opts.stride, concurrency: opts.concurrency, apiKeyEnv: opts.apiKeyEnv });
       try {
         const summary = await scoreTestbed({ model, testbed: opts.testbed, db: opts.out, quiet: opts.quiet });
         if (opts.parquet) {

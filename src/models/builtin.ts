@@ -67,13 +67,14 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   digest.update(JSON.stringify({ model: config.model, stride }));
   const identity = `builtin:${digest.digest('hex').slice(0, 32)}`;
 
-  async function score(text: string): Promise<TokenScores> {
+  async function score(text: string, _id: string, topK = 0): Promise<TokenScores> {
     const { ids, offsets } = tokenizer.encode(text);
     const n = ids.length;
     const seq = Int32Array.from([eos, ...ids]);
     const logprobs = new Float64Array(n).fill(NaN);
     const ranks = new Int32Array(n);
     const entropy = new Float64Array(n).fill(NaN);
+    const top: { token: string; logprob: number }[][] = [];
     // targets are seq[1..n] (the text's tokens); window [s, s + context) predicts seq[s+1 .. s+context]
     let scoredUpTo = 0; // targets 1..scoredUpTo are done
     for (let s = 0; scoredUpTo < n; s += stride) {
@@ -84,6 +85,13 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
       const rows = tf.slice(logits, [firstTarget - 1 - s, 0], [end - (firstTarget - 1), tokenizer.vocabSize]) as tf.Tensor2D;
       const targets = seq.slice(firstTarget, end + 1);
       const stats = tokenStatistics(rows, targets);
+      if (topK > 0) {
+        const { values, indices } = tf.tidy(() => {
+          const t = tf.topk(tf.logSoftmax(rows), Math.min(topK, tokenizer.vocabSize));
+          return { values: t.values.arraySync() as number[][], indices: t.indices.arraySync() as number[][] };
+        });
+        values.forEach((vs, k) => (top[firstTarget - 1 + k] = vs.map((v, r) => ({ token: tokenizer.decode([indices[k][r]]), logprob: v }))));
+      }
       logits.dispose();
       rows.dispose();
       for (let k = 0; k < targets.length; k++) {
@@ -96,7 +104,7 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
       if (end >= n) break;
     }
     const tokens = Array.from({ length: n }, (_, t) => text.slice(offsets[2 * t], offsets[2 * t + 1]));
-    return { tokens, offsets, logprobs, ranks, entropy };
+    return { tokens, offsets, logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
   }
 
   return {

@@ -2,13 +2,15 @@
  * Model specs (`--model`):
  * - `builtin:DIR` or `builtin:NAME` (a folder under ./models): a model trained by codegen-eval;
  * - `logprobs:FILE.jsonl`: log-probs computed elsewhere, one record per testbed row;
- * - `hf:DIR` and `openai:URL#MODEL` arrive with the ONNX export and the server (see the issues).
+ * - `openai:URL#MODEL`: an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve);
+ * - `hf:DIR` arrives with the ONNX export.
  * A bare path to a model folder is taken as `builtin:`.
  */
 import { UsageError } from '../util/errors.ts';
 import type { BackendName } from '../train/backend.ts';
 import { openBuiltin } from './builtin.ts';
 import { openLogprobsFile } from './logprobsFile.ts';
+import { openOpenAI } from './openai.ts';
 import type { ScoringModel } from './types.ts';
 
 export type { ScoringModel, TokenScores } from './types.ts';
@@ -16,6 +18,10 @@ export type { ScoringModel, TokenScores } from './types.ts';
 export interface OpenOptions {
   backend?: BackendName;
   stride?: number;
+  /** openai: requests in flight. */
+  concurrency?: number;
+  /** openai: the environment variable holding the API key (default OPENAI_API_KEY). */
+  apiKeyEnv?: string;
 }
 
 export async function openModel(spec: string, options: OpenOptions = {}): Promise<ScoringModel> {
@@ -28,10 +34,11 @@ export async function openModel(spec: string, options: OpenOptions = {}): Promis
       return openBuiltin(spec, rest, options);
     case 'logprobs':
       return openLogprobsFile(spec, rest);
-    case 'hf':
     case 'openai':
-      throw new UsageError(`the ${scheme}: adapter is not available yet`, 'use builtin:DIR, or compute log-probs elsewhere and pass logprobs:FILE.jsonl');
+      return openOpenAI(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv });
+    case 'hf':
+      throw new UsageError('the hf: adapter is not available yet', 'use builtin:DIR, openai:URL#MODEL against a server, or logprobs:FILE.jsonl');
     default:
-      throw new UsageError(`unknown model spec '${spec}'`, 'use builtin:DIR, logprobs:FILE.jsonl (hf:DIR and openai:URL#MODEL are coming)');
+      throw new UsageError(`unknown model spec '${spec}'`, 'use builtin:DIR, openai:URL#MODEL or logprobs:FILE.jsonl');
   }
 }

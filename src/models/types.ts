@@ -19,6 +19,8 @@ export interface TokenScores {
   ranks: Int32Array | null;
   /** Entropy of the predictive distribution at each token, in nats, when known. */
   entropy: Float64Array | null;
+  /** The k most likely tokens (text and log-prob) at each position, when asked for. */
+  top?: { token: string; logprob: number }[][];
 }
 
 export interface ScoringModel {
@@ -29,7 +31,9 @@ export interface ScoringModel {
   identity: string;
   /** Facts about the model for run records and reports. */
   info: Record<string, unknown>;
-  /** Score one text; `id` lets file-backed adapters find their record. */
-  score(text: string, id: string): Promise<TokenScores>;
+  /** Score one text; `id` lets file-backed adapters find their record; `topK` asks for the top tokens. */
+  score(text: string, id: string, topK?: number): Promise<TokenScores>;
+  /** How many score() calls may run at once (remote servers); 1 when absent. */
+  concurrency?: number;
   dispose(): Promise<void>;
 }

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ScoringModel } from '../models/types.ts';
+import type { ScoringModel, TokenScores } from '../models/types.ts';
+import type { TestbedRow } from '../testbeds/types.ts';
 import { taxonomyFor } from '../syntax/concepts.ts';
 import type { LanguageId } from '../syntax/languages.ts';
 import { getParser, parseWith } from '../syntax/parser.ts';
@@ -64,11 +65,30 @@ export async function scoreTestbed(options: ScoreOptions): Promise<ScoreSummary>
     let tokens = 0;
     let scoredNow = 0;
     let seen = 0;
-    for await (const row of readTestbedRows(testbed)) {
-      seen++;
-      if (done.has(row.id)) continue;
-      if (options.limit !== undefined && scoredNow >= options.limit) break;
-      const scores = await options.model.score(row.code, row.id);
+    // up to `concurrency` rows are scored at once (remote servers); results are written in row order
+    const concurrency = Math.max(1, options.model.concurrency ?? 1);
+    const inFlight: { row: TestbedRow; scores: Promise<TokenScores> }[] = [];
+    const pending = async function* (): AsyncGenerator<{ row: TestbedRow; scores: TokenScores; seen: number }> {
+      let taken = 0;
+      for await (const row of readTestbedRows(testbed)) {
+        seen++;
+        if (done.has(row.id)) continue;
+        if (options.limit !== undefined && taken >= options.limit) break;
+        taken++;
+        const scores = options.model.score(row.code, row.id);
+        scores.catch(() => undefined); // awaited below, in order
+        inFlight.push({ row, scores });
+        if (inFlight.length >= concurrency) {
+          const next = inFlight.shift()!;
+          yield { row: next.row, scores: await next.scores, seen };
+        }
+      }
+      while (inFlight.length) {
+        const next = inFlight.shift()!;
+        yield { row: next.row, scores: await next.scores, seen };
+      }
+    };
+    for await (const { row, scores } of pending()) {
       const tree = parseWith(await getParser(row.language), row.language, row.code);
       const taxonomy = await taxonomyFor(row.language, options.taxonomies?.[row.language]);
       const aggregated = aggregateSnippet(tree, taxonomy, scores);

@@ -184,3 +184,62 @@ test('score: a run killed with SIGKILL resumes to exactly the rows of an uninter
   const [check] = await tableRows(interrupted, 'SELECT count(*) AS bad FROM snippets s WHERE s.tokens <> (SELECT count(*) FROM tokens t WHERE t.run_id = s.run_id AND t.row_id = s.row_id)');
   assert.equal(Number(check.bad), 0);
 });
+
+test('openai: against codegen-eval serve over HTTP on localhost gives the builtin log-probs', async () => {
+  const { model: dir, testbed } = await fixtures();
+  const { startServer } = await import('../../src/models/serve.ts');
+  const builtin = await openModel(`builtin:${dir}`, { backend: 'wasm' });
+  const server = await startServer({ model: builtin, name: 'tiny', port: 0 });
+  try {
+    process.env.CGE_TEST_KEY = 'sk-secret-never-stored';
+    const remote = await openModel(`openai:${server.url}#tiny`, { apiKeyEnv: 'CGE_TEST_KEY' });
+    const text = 'for i in range(3):\n    print("é", i)\n';
+    const a = await builtin.score(text, 'x');
+    const b = await remote.score(text, 'x');
+    assert.deepEqual(b.tokens, a.tokens);
+    assert.deepEqual(Array.from(b.offsets), Array.from(a.offsets));
+    for (let j = 0; j < a.logprobs.length; j++) assert.ok(Math.abs(a.logprobs[j] - b.logprobs[j]) < 1e-5, `token ${j}`);
+    for (let j = 0; j < a.ranks!.length; j++) assert.equal(b.ranks![j] === 1, a.ranks![j] === 1, `top-1 agreement at ${j}`);
+    const db = join(tempDir(), 'remote.duckdb');
+    const summary = await scoreTestbed({ model: remote, testbed, db, quiet: true });
+    assert.ok(summary.scoredNow > 0);
+    const [run] = await tableRows(db, 'SELECT model_info, model_identity FROM runs');
+    assert.doesNotMatch(JSON.stringify(run), /sk-secret/, 'the API key is stored nowhere');
+    // a wrong model name is a clear error, not a retry loop
+    const wrong = await openModel(`openai:${server.url}#other`);
+    await assert.rejects(wrong.score('x', 'x'), /answered HTTP 404: .*not served here/);
+  } finally {
+    await server.close();
+    await builtin.dispose();
+  }
+});
+
+test('openai: retries 429 and 5xx with backoff, honours Retry-After, and times out', async () => {
+  const { createServer } = await import('node:http');
+  let calls = 0;
+  const okBody = JSON.stringify({ choices: [{ logprobs: { tokens: ['a', 'b'], token_logprobs: [null, -0.5], top_logprobs: [null, { b: -0.5, c: -1 }], text_offset: [0, 1] } }] });
+  const flaky = createServer((req, res) => {
+    calls++;
+    req.resume();
+    if (calls <= 2) { res.writeHead(503, { 'retry-after': '0.01' }); res.end('busy'); return; }
+    if (calls === 3) { res.writeHead(429); res.end('slow down'); return; }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(okBody);
+  });
+  await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+  const port = (flaky.address() as { port: number }).port;
+  try {
+    const { openOpenAI } = await import('../../src/models/openai.ts');
+    const m = await openOpenAI('openai:flaky', `http://127.0.0.1:${port}#m`, { backoffMs: 5 });
+    const s = await m.score('ab', 'x');
+    assert.equal(calls, 4);
+    assert.ok(Number.isNaN(s.logprobs[0]));
+    assert.equal(s.logprobs[1], -0.5);
+    assert.deepEqual(Array.from(s.ranks!), [0, 1]);
+    const never = await openOpenAI('openai:down', 'http://127.0.0.1:9#m', { retries: 1, backoffMs: 1, timeoutMs: 200 });
+    await assert.rejects(never.score('x', 'x'), /failed after 2 attempts/);
+  } finally {
+    await new Promise<void>((r) => flaky.close(() => r()));
+  }
+  await assert.rejects(openModel('openai:localhost:8000'), /the spec is openai:URL#MODEL/);
+});
