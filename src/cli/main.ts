@@ -14,6 +14,7 @@ import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
 import { serveCommand } from './serve.ts';
+import { exportCommand } from './export.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(trainCommand(io));
   program.addCommand(scoreCommand(io));
   program.addCommand(serveCommand(io));
+  program.addCommand(exportCommand(io));
   const configure = (cmd: Command) => {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });

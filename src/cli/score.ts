@@ -8,6 +8,8 @@ import { parsePositiveInt, type CliIO } from './shared.ts';
 
 const MODEL_HELP = `model spec:
   builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME)
+  hf:DIR             a local Hugging Face folder with ONNX weights (config.json, tokenizer.json,
+                     tokenizer_config.json, onnx/model.onnx), run by @huggingface/transformers
   openai:URL#MODEL   an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve)
                      asked for prompt log-probs; API key from $OPENAI_API_KEY (or --api-key-env)
   logprobs:FILE      log-probs computed elsewhere: JSONL, one record per testbed row:

@@ -3,7 +3,7 @@
  * - `builtin:DIR` or `builtin:NAME` (a folder under ./models): a model trained by codegen-eval;
  * - `logprobs:FILE.jsonl`: log-probs computed elsewhere, one record per testbed row;
  * - `openai:URL#MODEL`: an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve);
- * - `hf:DIR` arrives with the ONNX export.
+ * - `hf:DIR`: a local Hugging Face folder with ONNX weights, through @huggingface/transformers.
  * A bare path to a model folder is taken as `builtin:`.
  */
 import { UsageError } from '../util/errors.ts';
@@ -11,6 +11,7 @@ import type { BackendName } from '../train/backend.ts';
 import { openBuiltin } from './builtin.ts';
 import { openLogprobsFile } from './logprobsFile.ts';
 import { openOpenAI } from './openai.ts';
+import { openHf } from './hf.ts';
 import type { ScoringModel } from './types.ts';
 
 export type { ScoringModel, TokenScores } from './types.ts';
@@ -37,8 +38,8 @@ export async function openModel(spec: string, options: OpenOptions = {}): Promis
     case 'openai':
       return openOpenAI(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv });
     case 'hf':
-      throw new UsageError('the hf: adapter is not available yet', 'use builtin:DIR, openai:URL#MODEL against a server, or logprobs:FILE.jsonl');
+      return openHf(spec, rest, { stride: options.stride });
     default:
-      throw new UsageError(`unknown model spec '${spec}'`, 'use builtin:DIR, openai:URL#MODEL or logprobs:FILE.jsonl');
+      throw new UsageError(`unknown model spec '${spec}'`, 'use builtin:DIR, hf:DIR, openai:URL#MODEL or logprobs:FILE.jsonl');
   }
 }

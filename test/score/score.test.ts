@@ -243,3 +243,26 @@ test('openai: retries 429 and 5xx with backoff, honours Retry-After, and times o
   }
   await assert.rejects(openModel('openai:localhost:8000'), /the spec is openai:URL#MODEL/);
 });
+
+test('export: the built-in GPT as ONNX, scored through hf: (@huggingface/transformers) equals builtin:', async () => {
+  const { model: dir, testbed } = await fixtures();
+  const { exportGptToOnnx } = await import('../../src/models/onnx/exportGpt.ts');
+  const out = join(tempDir(), 'onnx-model');
+  const result = await exportGptToOnnx(`builtin:${dir}`, out);
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) assert.ok(existsSync(join(out, f)), f);
+  assert.ok(result.parameters > 1000);
+  const hf = await openModel(`hf:${out}`);
+  const builtin = await openModel(`builtin:${dir}`, { backend: 'wasm' });
+  const text = 'def add(a, b):\n    return a + b  # sum\n' + 'x = [1, 2]\n'.repeat(4); // longer than the context: windows
+  const a = await hf.score(text, 'x');
+  const b = await builtin.score(text, 'x');
+  assert.ok(a.tokens.length > 16);
+  assert.deepEqual(a.tokens, b.tokens);
+  for (let j = 0; j < a.logprobs.length; j++) assert.ok(Math.abs(a.logprobs[j] - b.logprobs[j]) < 1e-4, `token ${j}: ${a.logprobs[j]} vs ${b.logprobs[j]}`);
+  assert.deepEqual(Array.from(a.ranks!), Array.from(b.ranks!));
+  const db = join(tempDir(), 'hf.duckdb');
+  assert.ok((await scoreTestbed({ model: hf, testbed, db, quiet: true })).scoredNow > 0);
+  await hf.dispose();
+  await builtin.dispose();
+  await assert.rejects(openModel(`hf:${tempDir()}`), /not a complete Hugging Face ONNX model folder: missing config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/model\.onnx/);
+});

@@ -1,0 +1,143 @@
+/**
+ * Export a built-in GPT as ONNX (opset 17) in the layout @huggingface/transformers loads:
+ * DIR/onnx/model.onnx, DIR/config.json (model_type gpt2), DIR/tokenizer.json, DIR/tokenizer_config.json.
+ * The graph takes GPT-2's inputs input_ids and attention_mask [batch_size, sequence_length] (int64;
+ * attention_mask is accepted for compatibility, all positions attend causally) and gives logits
+ * [batch_size, sequence_length, vocab_size]. It mirrors models/gpt.ts op for op: embeddings plus
+ * positions, pre-norm blocks (LayerNormalization, causal attention with an additive mask sliced to the
+ * sequence length, tanh-GELU MLP), final norm, output layer (the transposed embedding when tied).
+ */
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../util/errors.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
+import { tf } from '../../train/backend.ts';
+import { latestCheckpoint, loadCheckpoint } from '../../train/checkpoint.ts';
+import type { TrainConfig } from '../../train/config.ts';
+import { createModel } from '../../train/models/index.ts';
+import { CodeTokenizer } from '../../train/tokenizer.ts';
+import { resolveModelDir } from '../builtin.ts';
+import { DataType, encodeModel, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
+
+export interface ExportResult { dir: string; bytes: number; parameters: number }
+
+export async function exportGptToOnnx(modelSpec: string, outDir: string): Promise<ExportResult> {
+  const dir = resolveModelDir(modelSpec.replace(/^builtin:/, ''));
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as TrainConfig;
+  if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
+  const tokenizer = await CodeTokenizer.load(dir);
+  const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
+  if (!checkpoint) throw new UserError(`${dir} has no checkpoint`);
+  const model = createModel(config.model, tokenizer.vocabSize, 0);
+  await loadCheckpoint(checkpoint, model.params);
+  const V = tokenizer.vocabSize;
+  const { width: d, heads: H, layers: L, context } = config.model;
+  const hd = d / H;
+  const initializers: Tensor[] = [];
+  const nodes: Node[] = [];
+  let parameters = 0;
+  const weight = (name: string, values?: Float32Array, dims?: number[]) => {
+    const v = model.params.get(name);
+    const data = values ?? (v!.dataSync() as Float32Array);
+    initializers.push(floatTensor(name, dims ?? v!.shape, Float32Array.from(data)));
+    parameters += data.length;
+    return name;
+  };
+  const constF = (name: string, value: number) => {
+    initializers.push(floatTensor(name, [], Float32Array.of(value)));
+    return name;
+  };
+  const constI = (name: string, values: number[], dims = [values.length]) => {
+    initializers.push(int64Tensor(name, dims, values));
+    return name;
+  };
+  let k = 0;
+  const op = (type: string, inputs: string[], attributes?: Node['attributes']) => {
+    const out = `${type.toLowerCase()}_${k++}`;
+    nodes.push({ op: type, inputs, outputs: [out], attributes });
+    return out;
+  };
+  const layerNorm = (x: string, g: string, b: string) => op('LayerNormalization', [x, weight(g), weight(b)], [{ name: 'axis', int: -1 }, { name: 'epsilon', float: 1e-5 }]);
+
+  // positions and the causal mask, sized by the input's sequence length
+  const shape = op('Shape', ['input_ids']);
+  const seq = op('Gather', [shape, constI('one_index', [1], [])], [{ name: 'axis', int: 0 }]);
+  const seq1 = op('Unsqueeze', [seq, constI('axes0', [0])]);
+  const positions = op('Range', [constI('zero', [0], []), seq, constI('one', [1], [])]);
+  const mask = new Float32Array(context * context);
+  for (let i = 0; i < context; i++) for (let j = i + 1; j < context; j++) mask[i * context + j] = -1e9;
+  initializers.push(floatTensor('causal_mask', [context, context], mask));
+  const maskSliced = op('Slice', ['causal_mask', constI('starts00', [0, 0]), op('Concat', [seq1, seq1], [{ name: 'axis', int: 0 }])]);
+  let x = op('Add', [op('Gather', [weight('wte'), 'input_ids'], [{ name: 'axis', int: 0 }]), op('Gather', [weight('wpe'), positions], [{ name: 'axis', int: 0 }])]);
+  const heads = constI('heads_shape', [0, 0, H, hd]);
+  const merge = constI('merge_shape', [0, 0, d]);
+  const split = constI('qkv_split', [d, d, d]);
+  const scale = constF('attention_scale', 1 / Math.sqrt(hd));
+  const c05 = constF('half', 0.5);
+  const c1 = constF('one_f', 1);
+  const cCube = constF('gelu_cubic', 0.044715);
+  const cSqrt = constF('gelu_scale', Math.sqrt(2 / Math.PI));
+  for (let l = 0; l < L; l++) {
+    const h = layerNorm(x, `h${l}.ln1.g`, `h${l}.ln1.b`);
+    const qkv = op('Add', [op('MatMul', [h, weight(`h${l}.attn.wqkv`)]), weight(`h${l}.attn.bqkv`)]);
+    const [q, kk, v] = ['q', 'k', 'v'].map((p) => `${p}_${l}`);
+    nodes.push({ op: 'Split', inputs: [qkv, split], outputs: [q, kk, v], attributes: [{ name: 'axis', int: 2 }] });
+    const qh = op('Transpose', [op('Reshape', [q, heads])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+    const kt = op('Transpose', [op('Reshape', [kk, heads])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
+    const vh = op('Transpose', [op('Reshape', [v, heads])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+    const scores = op('Add', [op('Mul', [op('MatMul', [qh, kt]), scale]), maskSliced]);
+    const att = op('Softmax', [scores], [{ name: 'axis', int: -1 }]);
+    const y = op('Reshape', [op('Transpose', [op('MatMul', [att, vh])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), merge]);
+    x = op('Add', [x, op('Add', [op('MatMul', [y, weight(`h${l}.attn.wo`)]), weight(`h${l}.attn.bo`)])]);
+    const h2 = layerNorm(x, `h${l}.ln2.g`, `h${l}.ln2.b`);
+    const a = op('Add', [op('MatMul', [h2, weight(`h${l}.mlp.w1`)]), weight(`h${l}.mlp.b1`)]);
+    const cube = op('Mul', [op('Mul', [a, a]), a]);
+    const inner = op('Mul', [op('Add', [a, op('Mul', [cube, cCube])]), cSqrt]);
+    const gelu = op('Mul', [op('Mul', [a, c05]), op('Add', [op('Tanh', [inner]), c1])]);
+    x = op('Add', [x, op('Add', [op('MatMul', [gelu, weight(`h${l}.mlp.w2`)]), weight(`h${l}.mlp.b2`)])]);
+  }
+  const final = layerNorm(x, 'lnf.g', 'lnf.b');
+  let head: string;
+  if (config.model.tiedEmbeddings) {
+    const wte = model.params.get('wte')!;
+    const transposed = tf.tidy(() => tf.transpose(wte).dataSync() as Float32Array);
+    initializers.push(floatTensor('lm_head', [d, V], Float32Array.from(transposed)));
+    head = 'lm_head';
+  } else head = weight('lm_head');
+  nodes.push({ op: 'MatMul', inputs: [final, head], outputs: ['logits'] });
+  const graph: Graph = {
+    name: 'codegen-eval-gpt',
+    nodes,
+    initializers,
+    inputs: [
+      { name: 'input_ids', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
+    ],
+    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch_size', 'sequence_length', V] }],
+  };
+  const bytes = encodeModel(graph);
+  await mkdir(join(outDir, 'onnx'), { recursive: true });
+  await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), bytes);
+  const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
+  const hfConfig = {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    vocab_size: V,
+    n_positions: context,
+    n_ctx: context,
+    n_embd: d,
+    n_layer: L,
+    n_head: H,
+    bos_token_id: eos,
+    eos_token_id: eos,
+    use_cache: false,
+    codegen_eval: { exported_from: dir, checkpoint, note: 'no past_key_values: every call recomputes the whole window' },
+  };
+  await writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(hfConfig, null, 2)}\n`);
+  await writeFileAtomic(join(outDir, 'generation_config.json'), `${JSON.stringify({ bos_token_id: eos, eos_token_id: eos }, null, 2)}\n`);
+  await copyFile(join(dir, 'tokenizer.json'), join(outDir, 'tokenizer.json'));
+  await copyFile(join(dir, 'tokenizer_config.json'), join(outDir, 'tokenizer_config.json'));
+  for (const v of model.params.values()) v.dispose();
+  return { dir: outDir, bytes: bytes.length, parameters };
+}
