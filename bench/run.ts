@@ -5,8 +5,9 @@
 import { benchSyntax } from './syntax.ts';
 import { benchStats } from './stats.ts';
 import { benchTrain } from './train.ts';
+import { benchScore } from './score.ts';
 
-const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain };
+const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain, score: benchScore };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];

@@ -15,6 +15,7 @@ import { createModel } from '../src/train/models/index.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/trainer.ts';
 import { printTable } from './common.ts';
+import { createRandom } from '../src/util/random.ts';
 
 interface Case { name: string; vocab: number; batch: number; model: Partial<ModelConfig> }
 
@@ -25,9 +26,10 @@ const CASES: Case[] = [
 ];
 
 function randomBatch(seed: number, batch: number, context: number, vocab: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  let s = seed * 2654435761 + 1;
-  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) % vocab);
-  const ids = Int32Array.from({ length: batch * (context + 1) }, next);
+  // uniform random tokens from the project's generator (an LCG in doubles degenerates into repeats,
+  // which sends the wasm kernels down slow paths)
+  const rng = createRandom(seed);
+  const ids = Int32Array.from({ length: batch * (context + 1) }, () => rng.int(vocab));
   const x = new Int32Array(batch * context);
   const y = new Int32Array(batch * context);
   for (let b = 0; b < batch; b++) {

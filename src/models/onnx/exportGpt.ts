@@ -15,23 +15,17 @@ import { writeFileAtomic } from '../../util/atomic.ts';
 import { tf } from '../../train/backend.ts';
 import { latestCheckpoint, loadCheckpoint } from '../../train/checkpoint.ts';
 import type { TrainConfig } from '../../train/config.ts';
-import { createModel } from '../../train/models/index.ts';
+import { createModel, type LanguageModel } from '../../train/models/index.ts';
 import { CodeTokenizer } from '../../train/tokenizer.ts';
 import { resolveModelDir } from '../builtin.ts';
 import { DataType, encodeModel, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
 
-export async function exportGptToOnnx(modelSpec: string, outDir: string): Promise<ExportResult> {
-  const dir = resolveModelDir(modelSpec.replace(/^builtin:/, ''));
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as TrainConfig;
-  if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
-  const tokenizer = await CodeTokenizer.load(dir);
-  const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
-  if (!checkpoint) throw new UserError(`${dir} has no checkpoint`);
-  const model = createModel(config.model, tokenizer.vocabSize, 0);
-  await loadCheckpoint(checkpoint, model.params);
-  const V = tokenizer.vocabSize;
+/** The ONNX graph of a GPT (models/gpt.ts) with its weights; serialised with encodeModel. */
+export function buildGptGraph(model: LanguageModel): { graph: Graph; parameters: number } {
+  const config = { model: model.config };
+  const V = model.vocabSize;
   const { width: d, heads: H, layers: L, context } = config.model;
   const hd = d / H;
   const initializers: Tensor[] = [];
@@ -101,7 +95,10 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string): Promis
   let head: string;
   if (config.model.tiedEmbeddings) {
     const wte = model.params.get('wte')!;
-    const transposed = tf.tidy(() => tf.transpose(wte).dataSync() as Float32Array);
+    // tidy returns the tensor (tidy walks any returned value looking for tensors: never a big array)
+    const t = tf.tidy(() => tf.transpose(wte));
+    const transposed = t.dataSync() as Float32Array;
+    t.dispose();
     initializers.push(floatTensor('lm_head', [d, V], Float32Array.from(transposed)));
     head = 'lm_head';
   } else head = weight('lm_head');
@@ -116,6 +113,21 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string): Promis
     ],
     outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch_size', 'sequence_length', V] }],
   };
+  return { graph, parameters };
+}
+
+export async function exportGptToOnnx(modelSpec: string, outDir: string): Promise<ExportResult> {
+  const dir = resolveModelDir(modelSpec.replace(/^builtin:/, ''));
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as TrainConfig;
+  if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
+  const tokenizer = await CodeTokenizer.load(dir);
+  const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
+  if (!checkpoint) throw new UserError(`${dir} has no checkpoint`);
+  const model = createModel(config.model, tokenizer.vocabSize, 0);
+  await loadCheckpoint(checkpoint, model.params);
+  const { width: d, heads: H, layers: L, context } = config.model;
+  const V = tokenizer.vocabSize;
+  const { graph, parameters } = buildGptGraph(model);
   const bytes = encodeModel(graph);
   await mkdir(join(outDir, 'onnx'), { recursive: true });
   await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), bytes);

@@ -1,0 +1,121 @@
+/**
+ * Scoring throughput (forward passes, tokens/s) of a GPT (vocab 4096, d 256, 4 layers, 4 heads,
+ * context 128) and a GRU (vocab 4096, embedding 256, 1 x 512), on batches of 16 windows of 128 tokens:
+ * the built-in models through TensorFlow.js (wasm), the GPT's ONNX export on onnxruntime-node, and
+ * PyTorch CPU (Debian's python3-torch, 1 thread, with OpenBLAS) on the same architectures, in turn.
+ * onnxruntime-node is imported only after the TensorFlow.js runs: once loaded in a process, it slows
+ * the wasm backend about eightfold (measured here).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildGptGraph } from '../src/models/onnx/exportGpt.ts';
+import { encodeModel } from '../src/models/onnx/proto.ts';
+import { selectBackend, tf } from '../src/train/backend.ts';
+import { validateConfig } from '../src/train/config.ts';
+import { createModel } from '../src/train/models/index.ts';
+import { printTable } from './common.ts';
+import { createRandom } from '../src/util/random.ts';
+
+const VOCAB = 4096;
+const BATCH = 16;
+const CONTEXT = 128;
+
+function ids(): Int32Array {
+  const rng = createRandom(12345);
+  return Int32Array.from({ length: BATCH * CONTEXT }, () => rng.int(VOCAB));
+}
+
+async function timeIt(seconds: number, fn: () => Promise<void> | void): Promise<number> {
+  await fn();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 || n < 2) {
+    await fn();
+    n++;
+  }
+  return (n * BATCH * CONTEXT) / ((performance.now() - t0) / 1000);
+}
+
+const TORCH = `
+import sys, time, math, torch, torch.nn as nn, torch.nn.functional as F
+torch.set_num_threads(1); torch.manual_seed(0)
+kind, seconds = sys.argv[1], float(sys.argv[2]); V, B, T, d, L, H = 4096, 16, 128, 256, 4, 4
+class Block(nn.Module):
+    def __init__(s):
+        super().__init__(); s.ln1 = nn.LayerNorm(d); s.qkv = nn.Linear(d, 3*d); s.o = nn.Linear(d, d); s.ln2 = nn.LayerNorm(d); s.w1 = nn.Linear(d, 4*d); s.w2 = nn.Linear(4*d, d)
+        s.register_buffer('mask', torch.triu(torch.full((T, T), -1e9), 1))
+    def forward(s, x):
+        b, t, _ = x.shape
+        q, k, v = s.qkv(s.ln1(x)).split(d, 2)
+        q, k, v = [u.view(b, t, H, d // H).transpose(1, 2) for u in (q, k, v)]
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // H) + s.mask[:t, :t], -1)
+        x = x + s.o((a @ v).transpose(1, 2).reshape(b, t, d))
+        return x + s.w2(F.gelu(s.w1(s.ln2(x)), approximate='tanh'))
+class GPT(nn.Module):
+    def __init__(s):
+        super().__init__(); s.wte = nn.Embedding(V, d); s.wpe = nn.Embedding(T, d); s.blocks = nn.ModuleList([Block() for _ in range(L)]); s.lnf = nn.LayerNorm(d)
+    def forward(s, ids):
+        x = s.wte(ids) + s.wpe(torch.arange(ids.shape[1]))
+        for b in s.blocks: x = b(x)
+        return s.lnf(x) @ s.wte.weight.T
+class GRU(nn.Module):
+    def __init__(s):
+        super().__init__(); s.emb = nn.Embedding(V, 256); s.rnn = nn.GRU(256, 512, 1, batch_first=True); s.out = nn.Linear(512, V)
+    def forward(s, ids): return s.out(s.rnn(s.emb(ids))[0])
+m = (GPT() if kind == 'gpt' else GRU()).eval(); x = torch.randint(0, V, (B, T))
+with torch.no_grad():
+    torch.log_softmax(m(x), -1); n = 0; t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds or n < 2:
+        torch.log_softmax(m(x), -1); n += 1
+print(n * B * T / (time.perf_counter() - t0))
+`;
+
+export async function benchScore(): Promise<void> {
+  const seconds = Number(process.env.BENCH_SCORE_SECONDS ?? 8);
+  const backend = await selectBackend('wasm');
+  const input = ids();
+  const dir = mkdtempSync(join(tmpdir(), 'cge-score-'));
+  const script = join(dir, 'torch_score.py');
+  writeFileSync(script, TORCH);
+  const torch = (kind: string) => {
+    const r = spawnSync('/usr/bin/python3', [script, kind, String(seconds)], { encoding: 'utf8' });
+    return r.status === 0 ? Number(r.stdout.trim()) : undefined;
+  };
+  const rows: (string | number)[][] = [];
+  const tfjs: Record<string, number> = {};
+  const gptModels: ReturnType<typeof createModel>[] = [];
+  for (const kind of ['gpt', 'gru'] as const) {
+    const config = validateConfig({ model: kind === 'gpt' ? { type: 'gpt', width: 256, layers: 4, heads: 4, context: CONTEXT, dropout: 0 } : { type: 'gru', embedding: 256, units: 512, layers: 1, context: CONTEXT, dropout: 0 } } as never);
+    const model = createModel(config.model, VOCAB, 1);
+    const x = tf.tensor2d(input, [BATCH, CONTEXT], 'int32');
+    tfjs[kind] = await timeIt(seconds, () => {
+      // return nothing from tidy: it walks a returned value looking for tensors (8M floats here)
+      tf.tidy(() => {
+        tf.logSoftmax(model.forward(x, false, 0)).dataSync();
+      });
+    });
+    x.dispose();
+    if (kind === 'gpt') gptModels.push(model);
+    else for (const v of model.params.values()) v.dispose();
+  }
+  const ort = await import('onnxruntime-node');
+  const file = join(dir, 'gpt.onnx');
+  writeFileSync(file, encodeModel(buildGptGraph(gptModels[0]).graph));
+  const session = await ort.InferenceSession.create(file);
+  const feeds = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(input, (v) => BigInt(v)), [BATCH, CONTEXT]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(BATCH * CONTEXT).fill(1n), [BATCH, CONTEXT]),
+  };
+  const onnx = await timeIt(seconds, async () => { await session.run(feeds); });
+  await session.release();
+  for (const kind of ['gpt', 'gru'] as const) {
+    const pt = torch(kind);
+    const o = kind === 'gpt' ? onnx : undefined;
+    const label = kind === 'gpt' ? 'GPT 4096/256/4x4/128' : 'GRU 4096/256/1x512/128';
+    rows.push([label, Math.round(tfjs[kind]), o ? Math.round(o) : '- (GPT only)', pt ? Math.round(pt) : '-', pt ? `${(tfjs[kind] / pt).toFixed(2)}x` : '-', pt && o ? `${(o / pt).toFixed(2)}x` : '-']);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  printTable(`scoring throughput, tokens/s, batch ${BATCH} x ${CONTEXT} (TensorFlow.js on ${backend}; onnxruntime-node, all cores; PyTorch CPU 1 thread)`, ['model', 'TensorFlow.js', 'ONNX', 'PyTorch', 'TF.js / PyTorch', 'ONNX / PyTorch'], rows);
+}
