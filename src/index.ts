@@ -62,3 +62,8 @@ export { train, trainStep, evaluate, crossEntropy, readFinalWeights, MODEL_FORMA
 export { createModel, parameterCount, type LanguageModel } from './train/models/index.ts';
 export { selectBackend, BACKENDS, type BackendName } from './train/backend.ts';
 export { latestCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FORMAT, type CheckpointState } from './train/checkpoint.ts';
+export { buildReport, type ReportOptions, type ReportResult } from './report/build.ts';
+export { analyzeModel, adjustAll, type ModelAnalysis, type ConceptPerformance, type PairedEffect, type ObservationalEffect } from './report/analyze.ts';
+export { renderSvg, decompositionSpec, pairedForestSpec, observationalForestSpec, lovePlotSpec } from './report/figures.ts';
+export { printPdf, findBrowser, CHROMIUM_FLAGS } from './report/pdf.ts';
+export { latexTables } from './report/latex.ts';

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.ts';
 import { selectBackend, tf, type BackendName } from '../train/backend.ts';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
+import { packagePath } from '../util/paths.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
@@ -23,7 +24,7 @@ export interface BuiltinOptions {
 }
 
 export function resolveModelDir(spec: string): string {
-  const candidates = [resolve(spec), resolve('models', spec)];
+  const candidates = [resolve(spec), resolve('models', spec), packagePath('models', spec)];
   const dir = candidates.find((d) => existsSync(join(d, 'model.json')));
   if (!dir) {
     throw new UserError(`no built-in model at ${spec} (looked for model.json in ${candidates.join(', ')})`, {

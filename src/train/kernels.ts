@@ -110,8 +110,8 @@ function makeBatchMatMul(stock: KernelFunc): KernelConfig {
           dst.set(wasm.typedArrayFromHeap(oi), i * M * N);
           for (const t of [ai, bi, oi]) wasm.disposeData(t.dataId);
         }
-        return reshapeOutput(result, a, b, M, N);
       }
+      // the transposed copies are ours: freeing them matters, a batched step makes megabytes of them
       for (const t of temporaries) wasm.disposeData(t.dataId);
       return reshapeOutput(result, a, b, M, N);
     },

@@ -1,0 +1,222 @@
+/**
+ * The numbers of a report, from a scores database (score/store.ts) and the causal engine:
+ * - syntax decomposition: per concept, the mean over snippets of the concept's mean log-prob on the
+ *   control arms (the original code), with a seeded percentile bootstrap CI over snippets; and per
+ *   AST leaf type from the token table;
+ * - paired interventions: per concept, the paired difference treated - control of the snippet's mean
+ *   log-prob on that concept (the intervention is randomised within each pair, so the difference is
+ *   its causal effect); paired t CI, Wilcoxon signed-rank p, Cliff's delta; Benjamini-Hochberg q over
+ *   every concept and testbed tested;
+ * - observational treatments: per concept, the effect of the property on the concept's mean log-prob
+ *   by nearest-neighbour matching (ATT), regression adjustment and AIPW (ATE), adjusting for the
+ *   covariates (those the treatment itself determines left out) plus the model-token count and the
+ *   language; balance and propensity overlap for the overall outcome; a placebo refutation.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { bootstrap } from '../stats/bootstrap.ts';
+import { cliffsDelta } from '../stats/effectSizes.ts';
+import { causalQuestion, estimateEffect, type EffectEstimate } from '../stats/effect.ts';
+import { mean } from '../stats/mean.ts';
+import { pAdjust } from '../stats/padjust.ts';
+import { refuteEstimate, type Refutation } from '../stats/refute.ts';
+import { tableFromColumns } from '../stats/table.ts';
+import { pairedTTest } from '../stats/ttest.ts';
+import { signedRankTest } from '../stats/wilcoxon.ts';
+import type { TestbedManifest } from '../testbeds/build.ts';
+
+export interface ConceptPerformance {
+  concept: string;
+  snippets: number;
+  tokens: number;
+  meanLogprob: number;
+  ci: [number, number];
+  meanProb: number;
+  top1: number | null;
+}
+
+export interface NodeTypePerformance { nodeType: string; tokens: number; meanLogprob: number; meanProb: number }
+
+export interface PairedEffect {
+  testbed: string;
+  intervention: string;
+  concept: string;
+  pairs: number;
+  control: number;
+  treated: number;
+  estimate: number;
+  ci: [number, number];
+  p: number;
+  pWilcoxon: number;
+  q: number;
+  cliffsDelta: number;
+}
+
+export interface ObservationalEffect {
+  testbed: string;
+  treatment: string;
+  concept: string;
+  n: number;
+  treated: number;
+  estimates: { method: string; estimand: string; estimate: number; se: number; ci: [number, number]; p: number; warnings: string[] }[];
+  q: number;
+}
+
+export interface ModelAnalysis {
+  model: string;
+  runIds: Record<string, string>;
+  decomposition: ConceptPerformance[];
+  nodeTypes: NodeTypePerformance[];
+  paired: PairedEffect[];
+  observational: ObservationalEffect[];
+  balance: { testbed: string; rows: { variable: string; before: number; after: number }[]; overlap: { arm: string; ps: number[] }[] } | null;
+  refutations: (Refutation & { testbed: string })[];
+}
+
+async function query(db: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  const con = await instance.connect();
+  try {
+    return (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export interface AnalyzeInput {
+  db: string;
+  model: string;
+  runs: { testbed: string; runId: string; manifest: TestbedManifest }[];
+  seed: number;
+  bootstrapReplicates: number;
+}
+
+export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: ModelAnalysis; pairedRaw: PairedEffect[]; observationalRaw: ObservationalEffect[] }> {
+  const { db, runs, seed } = input;
+  const runList = runs.map((r) => quote(r.runId)).join(', ');
+  // decomposition over control arms
+  const conceptRows = await query(db, `SELECT c.concept, c.row_id, c.mean_logprob, c.mean_prob, c.top1_accuracy, c.scored FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id IN (${runList}) AND s.arm = 'control' AND c.scored > 0 ORDER BY c.concept, c.run_id, c.row_id`);
+  const byConcept = new Map<string, { lp: number[]; p: number[]; top1: number[]; tokens: number }>();
+  for (const r of conceptRows) {
+    const c = String(r.concept);
+    const e = byConcept.get(c) ?? { lp: [], p: [], top1: [], tokens: 0 };
+    e.lp.push(Number(r.mean_logprob));
+    e.p.push(Number(r.mean_prob));
+    if (r.top1_accuracy !== null) e.top1.push(Number(r.top1_accuracy));
+    e.tokens += Number(r.scored);
+    byConcept.set(c, e);
+  }
+  const decomposition: ConceptPerformance[] = [...byConcept].map(([concept, e]) => {
+    const boot = e.lp.length >= 3 ? bootstrap(e.lp.length, (rows) => mean(Array.from(rows, (i) => e.lp[i])), { replicates: input.bootstrapReplicates, seed }) : undefined;
+    return { concept, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: (boot ? boot.ci : [NaN, NaN]) as [number, number], meanProb: mean(e.p), top1: e.top1.length ? mean(e.top1) : null };
+  }).sort((a, b) => a.meanLogprob - b.meanLogprob);
+  const nodeRows = await query(db, `SELECT leaf, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (SELECT unnest(string_split(leaf_types, ',')) AS leaf, logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND leaf_types <> '') GROUP BY leaf HAVING count(*) >= 20 ORDER BY tokens DESC LIMIT 30`);
+  const nodeTypes = nodeRows.map((r) => ({ nodeType: String(r.leaf), tokens: Number(r.tokens), meanLogprob: Number(r.lp), meanProb: Number(r.p) }));
+
+  const paired: PairedEffect[] = [];
+  const observational: ObservationalEffect[] = [];
+  let balance: ModelAnalysis['balance'] = null;
+  const refutations: ModelAnalysis['refutations'] = [];
+  for (const run of runs) {
+    const m = run.manifest;
+    if (m.design === 'paired') {
+      const rows = await query(db, `SELECT s.pair_id, s.arm, c.concept, c.mean_logprob FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id = ${quote(run.runId)} AND c.scored > 0
+        UNION ALL SELECT pair_id, arm, '(all tokens)' AS concept, mean_logprob FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const byPair = new Map<string, Map<string, { control?: number; treated?: number }>>();
+      for (const r of rows) {
+        const c = String(r.concept);
+        const pairs = byPair.get(c) ?? new Map();
+        const entry = pairs.get(String(r.pair_id)) ?? {};
+        entry[r.arm as 'control' | 'treated'] = Number(r.mean_logprob);
+        pairs.set(String(r.pair_id), entry);
+        byPair.set(c, pairs);
+      }
+      for (const [concept, pairs] of [...byPair].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const complete = [...pairs.values()].filter((e) => e.control !== undefined && e.treated !== undefined) as { control: number; treated: number }[];
+        if (complete.length < 5) continue;
+        const t = complete.map((e) => e.treated);
+        const c = complete.map((e) => e.control);
+        const diffs = complete.map((e) => e.treated - e.control);
+        if (diffs.every((d) => d === diffs[0])) continue; // no variation: no test
+        const tt = pairedTTest(t, c);
+        paired.push({
+          testbed: m.name, intervention: m.treatment.name, concept, pairs: complete.length, control: mean(c), treated: mean(t),
+          estimate: tt.estimate, ci: tt.ci, p: tt.p, pWilcoxon: signedRankTest(t, c).p, q: NaN, cliffsDelta: cliffsDelta(t, c),
+        });
+      }
+    } else {
+      const excluded = new Set(m.treatment.excludedCovariates ?? []);
+      const snippets = await query(db, `SELECT row_id, arm, language, mean_logprob, covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const concepts = await query(db, `SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const covariateNames = Object.keys(JSON.parse(String(snippets[0]?.covariates ?? '{}')) as Record<string, number>).filter((k) => !excluded.has(k) && k !== 'errorNodes');
+      const info = new Map(snippets.map((s) => [String(s.row_id), s]));
+      const outcomes = new Map<string, Map<string, number>>([['(all tokens)', new Map(snippets.map((s) => [String(s.row_id), Number(s.mean_logprob)]))]]);
+      for (const r of concepts) {
+        const map = outcomes.get(String(r.concept)) ?? new Map();
+        map.set(String(r.row_id), Number(r.mean_logprob));
+        outcomes.set(String(r.concept), map);
+      }
+      for (const [concept, values] of [...outcomes].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const ids = [...values.keys()].filter((id) => info.has(id));
+        const cols: Record<string, number[] | string[]> = { y: ids.map((id) => values.get(id)!), t: ids.map((id) => (info.get(id)!.arm === 'treated' ? 1 : 0)) };
+        const covs = ids.map((id) => JSON.parse(String(info.get(id)!.covariates)) as Record<string, number>);
+        for (const name of covariateNames) cols[name] = covs.map((c) => c[name]);
+        const languages = new Set(ids.map((id) => String(info.get(id)!.language)));
+        if (languages.size > 1) cols.language = ids.map((id) => String(info.get(id)!.language));
+        const treated = (cols.t as number[]).filter((v) => v === 1).length;
+        if (treated < 10 || ids.length - treated < 10) continue;
+        const confounders = [...covariateNames.filter((n) => new Set(cols[n] as number[]).size > 1), ...(languages.size > 1 ? ['language'] : [])];
+        let q;
+        try {
+          q = causalQuestion(tableFromColumns(cols), { treatment: 't', outcome: 'y', confounders });
+        } catch {
+          continue;
+        }
+        const estimates: ObservationalEffect['estimates'] = [];
+        const keep: EffectEstimate[] = [];
+        for (const options of [{ method: 'matching' as const, caliper: 0.2 }, { method: 'regression' as const }, { method: 'aipw' as const }]) {
+          try {
+            const e = estimateEffect(q, options);
+            keep.push(e);
+            estimates.push({ method: options.method, estimand: e.estimand, estimate: e.estimate, se: e.se, ci: e.ci, p: e.p, warnings: e.diagnostics.warnings });
+          } catch (error) {
+            estimates.push({ method: options.method, estimand: '-', estimate: NaN, se: NaN, ci: [NaN, NaN], p: NaN, warnings: [(error as Error).message] });
+          }
+        }
+        observational.push({ testbed: m.name, treatment: m.treatment.name, concept, n: ids.length, treated, estimates, q: NaN });
+        if (concept === '(all tokens)' && keep[0]?.diagnostics.balance?.after) {
+          const b = keep[0].diagnostics.balance;
+          balance = {
+            testbed: m.name,
+            rows: b.before.map((row, i) => ({ variable: row.variable, before: row.smd, after: b.after![i].smd })),
+            overlap: [],
+          };
+          try {
+            const r = refuteEstimate(q, keep[1], { method: 'regression' }, 'placebo', { simulations: 50, seed });
+            refutations.push({ ...r, testbed: m.name, details: {} });
+            const rc = refuteEstimate(q, keep[1], { method: 'regression' }, 'random-cause', { simulations: 20, seed });
+            refutations.push({ ...rc, testbed: m.name, details: {} });
+          } catch { /* refutation impossible on this data: left out */ }
+        }
+      }
+    }
+  }
+  return { analysis: { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, nodeTypes, paired, observational, balance, refutations }, pairedRaw: paired, observationalRaw: observational };
+}
+
+/** Benjamini-Hochberg q-values over every test of a report (paired p-values and the regression estimates' p). */
+export function adjustAll(analyses: ModelAnalysis[]): void {
+  const ps: { set: (q: number) => void; p: number }[] = [];
+  for (const a of analyses) {
+    for (const e of a.paired) ps.push({ p: e.p, set: (q) => (e.q = q) });
+    for (const e of a.observational) {
+      const reg = e.estimates.find((x) => x.method === 'regression');
+      if (reg && Number.isFinite(reg.p)) ps.push({ p: reg.p, set: (q) => (e.q = q) });
+    }
+  }
+  if (ps.length === 0) return;
+  const q = pAdjust(ps.map((x) => x.p), 'BH');
+  ps.forEach((x, i) => x.set(q[i]));
+}

@@ -1,0 +1,148 @@
+/**
+ * Report figures: vega-lite specs compiled by vega and rendered to SVG strings in Node, without a
+ * canvas. vega's fallback text measure guesses widths from character counts, which clips axis labels,
+ * so text is measured with the real font the report uses (Liberation Sans, Debian's fonts-liberation)
+ * through opentype.js; without that font the estimate is used and `fontWarning()` says so.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import opentype from 'opentype.js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ConceptPerformance, ObservationalEffect, PairedEffect } from './analyze.ts';
+
+export const FONT_FAMILY = 'Liberation Sans, Arial, Helvetica, sans-serif';
+const FONT_FILES = ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', '/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf'];
+
+let font: opentype.Font | null | undefined;
+function loadFont(): opentype.Font | null {
+  if (font !== undefined) return font;
+  const file = FONT_FILES.find((f) => existsSync(f));
+  font = null;
+  if (file) {
+    const bytes = readFileSync(file);
+    font = opentype.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  }
+  if (font) {
+    const measured = font;
+    const metrics = (vega as unknown as { textMetrics: unknown }).textMetrics as { width: (item: { fontSize?: number }, text: string) => number };
+    metrics.width = (item, text) => measured.getAdvanceWidth(String(text ?? ''), item.fontSize ?? 11);
+  }
+  return font;
+}
+
+/** A warning when figure text cannot be measured with the report font. */
+export function fontWarning(): string | null {
+  return loadFont() ? null : 'Liberation Sans not found (Debian: apt install fonts-liberation): figure label widths are estimated';
+}
+
+const CONFIG = {
+  font: FONT_FAMILY,
+  axis: { labelFontSize: 11, titleFontSize: 11, grid: true, gridColor: '#e5e5e5', labelOverlap: 'parity' as const },
+  legend: { labelFontSize: 11, titleFontSize: 11 },
+  view: { stroke: null },
+};
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  loadFont();
+  const { spec: compiled } = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec);
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const ERROR_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+/** Mean log-prob per concept with its bootstrap CI, one colour per model. */
+export function decompositionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
+  const order = [...new Set([...rows].sort((a, b) => a.meanLogprob - b.meanLogprob).map((r) => r.concept))];
+  const models = [...new Set(rows.map((r) => r.model))];
+  const data = rows.map((r) => ({ concept: r.concept, model: r.model, mean: r.meanLogprob, lo: Number.isFinite(r.ci[0]) ? r.ci[0] : r.meanLogprob, hi: Number.isFinite(r.ci[1]) ? r.ci[1] : r.meanLogprob }));
+  const colour = { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range: ERROR_COLOURS }, legend: models.length > 1 ? {} : null };
+  const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
+  const yOffset = models.length > 1 ? { yOffset: { field: 'model', type: 'nominal' as const, scale: { domain: models } } } : {};
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 420,
+    height: { step: 18 * Math.max(1, models.length * 0.8) },
+    data: { values: data },
+    layer: [
+      { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
+      { mark: { type: 'point', filled: true, size: 45 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour } },
+    ],
+  };
+}
+
+interface ForestRow { label: string; group: string; estimate: number; lo: number; hi: number; significant: boolean }
+
+/** A forest plot: one row per label, the estimate and its CI, a rule at zero; filled when q < 0.05. */
+function forestSpec(rows: ForestRow[], xTitle: string): TopLevelSpec {
+  const groups = [...new Set(rows.map((r) => r.group))];
+  const y = { field: 'label', type: 'nominal' as const, sort: null, title: null };
+  const yOffset = groups.length > 1 ? { yOffset: { field: 'group', type: 'nominal' as const, scale: { domain: groups } } } : {};
+  const colour = { field: 'group', type: 'nominal' as const, title: null, scale: { domain: groups, range: ERROR_COLOURS }, legend: groups.length > 1 ? { orient: 'bottom' as const } : null };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 420,
+    height: { step: 18 * Math.max(1, groups.length * 0.8) },
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'rule', color: '#777', strokeDash: [4, 3] }, data: { values: [{ zero: 0 }] }, encoding: { x: { field: 'zero', type: 'quantitative' } } },
+      { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: xTitle }, x2: { field: 'hi' }, color: colour } },
+      {
+        mark: { type: 'point', size: 45, strokeWidth: 1.5 },
+        encoding: {
+          y, ...yOffset, x: { field: 'estimate', type: 'quantitative' }, color: colour,
+          fill: { condition: { test: 'datum.significant', field: 'group', type: 'nominal', scale: { domain: groups, range: ERROR_COLOURS } }, value: 'white' },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Paired intervention effects (treated - control) per concept. */
+export function pairedForestSpec(rows: (PairedEffect & { model: string })[], multipleModels: boolean): TopLevelSpec {
+  return forestSpec(rows.map((r) => ({
+    label: multipleModels ? r.concept : r.concept, group: multipleModels ? r.model : r.testbed, estimate: r.estimate, lo: r.ci[0], hi: r.ci[1], significant: r.q < 0.05,
+  })), 'change in mean log-prob, treated - control (95% CI; filled: BH q < 0.05)');
+}
+
+/** Observational effects per concept, by the regression estimate (ATE, HC3 CI). */
+export function observationalForestSpec(rows: (ObservationalEffect & { model: string })[], multipleModels: boolean): TopLevelSpec {
+  const data: ForestRow[] = [];
+  for (const r of rows) {
+    const reg = r.estimates.find((e) => e.method === 'regression');
+    if (!reg || !Number.isFinite(reg.estimate)) continue;
+    data.push({ label: r.concept, group: multipleModels ? r.model : r.treatment, estimate: reg.estimate, lo: reg.ci[0], hi: reg.ci[1], significant: r.q < 0.05 });
+  }
+  return forestSpec(data, 'effect on mean log-prob, regression adjustment ATE (95% CI)');
+}
+
+/** A Love plot: absolute standardised mean differences before and after matching. */
+export function lovePlotSpec(rows: { variable: string; before: number; after: number }[]): TopLevelSpec {
+  const data = rows.flatMap((r) => [
+    { variable: r.variable, sample: 'all', smd: Math.abs(r.before) },
+    { variable: r.variable, sample: 'matched', smd: Math.abs(r.after) },
+  ]);
+  const order = [...rows].sort((a, b) => Math.abs(b.before) - Math.abs(a.before)).map((r) => r.variable);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 360,
+    height: { step: 16 },
+    data: { values: data },
+    layer: [
+      { mark: { type: 'rule', color: '#777', strokeDash: [4, 3] }, data: { values: [{ x: 0.1 }] }, encoding: { x: { field: 'x', type: 'quantitative' } } },
+      {
+        mark: { type: 'point', size: 45, filled: true },
+        encoding: {
+          y: { field: 'variable', type: 'nominal', sort: order, title: null },
+          x: { field: 'smd', type: 'quantitative', title: 'absolute standardised mean difference' },
+          color: { field: 'sample', type: 'nominal', title: null, scale: { domain: ['all', 'matched'], range: ['#d62728', '#1f77b4'] }, legend: { orient: 'bottom' } },
+          shape: { field: 'sample', type: 'nominal', scale: { domain: ['all', 'matched'], range: ['circle', 'square'] } },
+        },
+      },
+    ],
+  };
+}
