@@ -6,8 +6,9 @@ import { benchSyntax } from './syntax.ts';
 import { benchStats } from './stats.ts';
 import { benchTrain } from './train.ts';
 import { benchScore } from './score.ts';
+import { benchReport } from './report.ts';
 
-const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain, score: benchScore };
+const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain, score: benchScore, report: benchReport };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];

@@ -15,7 +15,7 @@ import { trainCommand } from './train.ts';
 import { scoreCommand } from './score.ts';
 import { serveCommand } from './serve.ts';
 import { exportCommand } from './export.ts';
-import { reportCommand } from './report.ts';
+import { compareCommand, reportCommand } from './report.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -30,6 +30,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(trainCommand(io));
   program.addCommand(scoreCommand(io));
   program.addCommand(reportCommand(io));
+  program.addCommand(compareCommand(io));
   program.addCommand(serveCommand(io));
   program.addCommand(exportCommand(io));
   const configure = (cmd: Command) => {

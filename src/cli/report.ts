@@ -1,37 +1,65 @@
 import { Command, Option } from 'commander';
-import { buildReport } from '../report/build.ts';
+import { buildReport, type ReportResult } from '../report/build.ts';
+import { loadReportConfig } from '../report/config.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import { BACKENDS, type BackendName } from '../train/backend.ts';
+import { UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
 import { parseInteger, parsePositiveInt, type CliIO } from './shared.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function reportCommand(io: CliIO): Command {
-  return new Command('report')
-    .description('score the testbeds with one or more models and write a paper-ready report (HTML, PDF, LaTeX, JSON)')
-    .requiredOption('--model <spec>', 'a model spec (see `codegen-eval score --help`) or `demo`; repeat it to compare models', collect, [])
-    .option('--testbed <dir>', 'a testbed folder or name (repeatable; default: the testbeds of conf/testbeds.conf)', collect, [])
+interface ReportCliOptions {
+  testbed: string[]; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
+  backend?: BackendName; concurrency: number; quiet?: boolean; json?: boolean;
+}
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .option('--testbed <dir>', 'a testbed folder or name (repeatable; default: report.testbeds of --config, else conf/testbeds.conf)', collect, [])
+    .option('--config <file>', 'report settings (HOCON; see conf/report.conf)')
     .option('--out <dir>', 'the report folder (default: reports/<model names>)')
     .option('--db <file>', 'the scores database; runs already scored there are reused', DEFAULT_DB)
     .option('--no-pdf', 'skip the PDF (no browser needed)')
     .option('--title <text>', 'the report title')
-    .option('--seed <n>', 'bootstrap seed', parseInteger, 0)
-    .option('--bootstrap <n>', 'bootstrap replicates', parsePositiveInt, 1000)
+    .option('--seed <n>', 'bootstrap seed', parseInteger)
+    .option('--bootstrap <n>', 'bootstrap replicates', parsePositiveInt)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend for builtin models').choices([...BACKENDS]))
     .option('--concurrency <n>', 'openai: requests in flight', parsePositiveInt, 4)
     .option('--quiet', 'no progress lines')
-    .option('--json', 'print a summary as JSON')
-    .action(async (opts: { model: string[]; testbed: string[]; out?: string; db: string; pdf: boolean; title?: string; seed: number; bootstrap: number; backend?: BackendName; concurrency: number; quiet?: boolean; json?: boolean }) => {
-      const name = opts.model.map((m) => m.replace(/^[a-z]+:/, '').split(/[\\/#]/).filter(Boolean).pop() ?? 'model').join('-vs-');
-      const result = await buildReport({
-        models: opts.model, testbeds: opts.testbed, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf, title: opts.title,
-        seed: opts.seed, bootstrapReplicates: opts.bootstrap, modelOptions: { backend: opts.backend, concurrency: opts.concurrency }, quiet: opts.quiet,
-        log: opts.quiet ? undefined : (m) => io.err(m),
-      });
-      if (opts.json) return io.out(toJson({ out: result.out, files: result.files, warnings: result.warnings }));
-      for (const w of result.warnings) io.err(`warning: ${w}`);
-      io.out(`report in ${result.out}:`);
-      for (const file of result.files) io.out(`  ${file}`);
+    .option('--json', 'print a summary as JSON');
+}
+
+async function run(io: CliIO, models: string[], opts: ReportCliOptions): Promise<void> {
+  const config = loadReportConfig(opts.config);
+  const name = models.map((m) => m.replace(/^[a-z]+:/, '').split(/[\\/#]/).filter(Boolean).pop()?.replace(/\.[a-z]+$/, '') ?? 'model').join('-vs-');
+  const result: ReportResult = await buildReport({
+    models, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
+    title: opts.title ?? config.title ?? undefined, seed: opts.seed ?? config.seed, bootstrapReplicates: opts.bootstrap ?? config.bootstrap,
+    alpha: config.alpha, caliper: config.caliper, configFile: opts.config, command: ['codegen-eval', ...process.argv.slice(2)],
+    modelOptions: { backend: opts.backend, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
+  });
+  if (opts.json) return io.out(toJson({ out: result.out, files: result.files, warnings: result.warnings, pdfSkipped: result.pdfSkipped ?? null }));
+  for (const w of result.warnings) io.err(`warning: ${w}`);
+  if (result.pdfSkipped) io.err(`warning: ${result.pdfSkipped}`);
+  io.out(`report in ${result.out}:`);
+  for (const file of result.files) io.out(`  ${file}`);
+}
+
+export function reportCommand(io: CliIO): Command {
+  return withCommonOptions(new Command('report')
+    .description('score the testbeds with a model (or several) and write a paper-ready report: HTML, PDF, LaTeX, JSON')
+    .requiredOption('--model <spec>', 'a model spec (see `codegen-eval score --help`) or `demo`; repeat it to compare models', collect, []))
+    .action(async (opts: ReportCliOptions & { model: string[] }) => run(io, opts.model, opts));
+}
+
+export function compareCommand(io: CliIO): Command {
+  return withCommonOptions(new Command('compare')
+    .description('compare models on the same snippets (the first is the baseline): per concept, paired differences with CIs, Wilcoxon and bootstrap p, BH q; one report')
+    .requiredOption('--models <specs>', 'comma-separated model specs, at least two, e.g. builtin:models/gru,builtin:models/gpt'))
+    .action(async (opts: ReportCliOptions & { models: string }) => {
+      const models = opts.models.split(',').map((m) => m.trim()).filter(Boolean);
+      if (models.length < 2) throw new UsageError(`compare needs at least two models, got ${models.length}`, 'pass --models A,B (or use report --model A for one model)');
+      return run(io, models, opts);
     });
 }

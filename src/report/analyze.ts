@@ -70,6 +70,8 @@ export interface ModelAnalysis {
   observational: ObservationalEffect[];
   balance: { testbed: string; rows: { variable: string; before: number; after: number }[]; overlap: { arm: string; ps: number[] }[] } | null;
   refutations: (Refutation & { testbed: string })[];
+  /** The control snippets with the lowest mean log-prob (at least 20 scored tokens). */
+  hardest: { testbed: string; rowId: string; meanLogprob: number }[];
 }
 
 async function query(db: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -91,6 +93,8 @@ export interface AnalyzeInput {
   runs: { testbed: string; runId: string; manifest: TestbedManifest }[];
   seed: number;
   bootstrapReplicates: number;
+  /** Matching caliper in propensity-score SDs (default 0.2). */
+  caliper?: number;
 }
 
 export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: ModelAnalysis; pairedRaw: PairedEffect[]; observationalRaw: ObservationalEffect[] }> {
@@ -113,6 +117,8 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
     return { concept, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: (boot ? boot.ci : [NaN, NaN]) as [number, number], meanProb: mean(e.p), top1: e.top1.length ? mean(e.top1) : null };
   }).sort((a, b) => a.meanLogprob - b.meanLogprob);
   const nodeRows = await query(db, `SELECT leaf, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (SELECT unnest(string_split(leaf_types, ',')) AS leaf, logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND leaf_types <> '') GROUP BY leaf HAVING count(*) >= 20 ORDER BY tokens DESC LIMIT 30`);
+  const hardestRows = await query(db, `SELECT r.testbed, s.row_id, s.mean_logprob FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${runList}) AND s.arm = 'control' AND s.scored >= 20 ORDER BY s.mean_logprob, s.row_id LIMIT 20`);
+  const hardest = hardestRows.map((r) => ({ testbed: String(r.testbed), rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) }));
   const nodeTypes = nodeRows.map((r) => ({ nodeType: String(r.leaf), tokens: Number(r.tokens), meanLogprob: Number(r.lp), meanProb: Number(r.p) }));
 
   const paired: PairedEffect[] = [];
@@ -176,7 +182,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
         }
         const estimates: ObservationalEffect['estimates'] = [];
         const keep: EffectEstimate[] = [];
-        for (const options of [{ method: 'matching' as const, caliper: 0.2 }, { method: 'regression' as const }, { method: 'aipw' as const }]) {
+        for (const options of [{ method: 'matching' as const, caliper: input.caliper ?? 0.2 }, { method: 'regression' as const }, { method: 'aipw' as const }]) {
           try {
             const e = estimateEffect(q, options);
             keep.push(e);
@@ -203,7 +209,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
       }
     }
   }
-  return { analysis: { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, nodeTypes, paired, observational, balance, refutations }, pairedRaw: paired, observationalRaw: observational };
+  return { analysis: { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, nodeTypes, paired, observational, balance, refutations, hardest }, pairedRaw: paired, observationalRaw: observational };
 }
 
 /** Benjamini-Hochberg q-values over every test of a report (paired p-values and the regression estimates' p). */

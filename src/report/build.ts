@@ -8,6 +8,7 @@
  *   figures/*.svg and figures/*.vl.json (the vega-lite specs)
  * Several models make one comparison report. Every file is written atomically.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
@@ -24,7 +25,10 @@ import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, type ModelAnalysis } from './analyze.ts';
 import { decompositionSpec, fontWarning, lovePlotSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
 import { latexTables } from './latex.ts';
-import { printPdf, requireBrowser } from './pdf.ts';
+import { findBrowser, printPdf } from './pdf.ts';
+import { compareModels, type ModelDifference } from './compare.ts';
+import { readTestbedRows } from '../testbeds/read.ts';
+import { sha256Files } from '../score/score.ts';
 
 export interface ReportOptions {
   models: string[];
@@ -36,6 +40,13 @@ export interface ReportOptions {
   seed?: number;
   bootstrapReplicates?: number;
   title?: string;
+  /** Significance level on q-values for findings, bold rows and winners (default 0.05). */
+  alpha?: number;
+  caliper?: number;
+  /** The command line, for the reproducibility appendix and manifest.json. */
+  command?: string[];
+  /** The config file the options came from, if any. */
+  configFile?: string;
   modelOptions?: OpenOptions;
   quiet?: boolean;
   log?: (message: string) => void;
@@ -46,6 +57,9 @@ export interface ReportResult {
   files: string[];
   analyses: ModelAnalysis[];
   warnings: string[];
+  comparisons: ModelDifference[];
+  /** Set when a PDF was asked for but no browser was found: how to get one. */
+  pdfSkipped?: string;
 }
 
 /** `demo` is the small GPT that ships in models/demo. */
@@ -65,13 +79,18 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const replicates = options.bootstrapReplicates ?? 1000;
   const db = resolve(options.db ?? DEFAULT_DB);
   const out = resolve(options.out);
-  if (options.pdf !== false) requireBrowser(); // before hours of scoring, not after
+  const alpha = options.alpha ?? 0.05;
+  // known before hours of scoring: a wrong CODEGEN_EVAL_CHROMIUM fails now, a missing browser is a warning
+  const browser = options.pdf !== false ? findBrowser() : null;
+  const pdfSkipped = options.pdf !== false && !browser
+    ? 'no Chromium found, so no report.pdf: install one (Debian/Ubuntu: sudo apt install chromium; macOS: Google Chrome) or set CODEGEN_EVAL_CHROMIUM=/path/to/chrome, then rerun (scores are cached); --no-pdf silences this'
+    : undefined;
   const testbedSpecs = options.testbeds?.length ? options.testbeds : readTestbedPlan().testbeds.map((t) => t.name);
   const testbeds = testbedSpecs.map((spec) => openTestbed(spec));
   const warnings: string[] = [];
 
   const analyses: ModelAnalysis[] = [];
-  const modelRows: { spec: string; kind: string; details: string; tokens: number }[] = [];
+  const modelRows: { spec: string; kind: string; details: string; tokens: number; identity: string }[] = [];
   for (const requested of options.models) {
     const model = await openModel(modelSpec(requested), options.modelOptions);
     const runs: { testbed: string; runId: string; manifest: TestbedManifest }[] = [];
@@ -87,13 +106,16 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       await model.dispose();
     }
     log(`analysing ${requested}`);
-    const { analysis } = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates });
+    const { analysis } = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper });
     analyses.push(analysis);
     const info = model.info;
     const details = Object.keys(info).filter((k) => ['string', 'number', 'boolean'].includes(typeof info[k])).map((k) => `${k} ${String(info[k])}`).join(', ');
-    modelRows.push({ spec: requested, kind: model.kind, details, tokens });
+    modelRows.push({ spec: requested, kind: model.kind, details, tokens, identity: model.identity });
   }
   adjustAll(analyses);
+  const comparisons = analyses.length > 1
+    ? await compareModels({ db, models: analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })), seed, bootstrapReplicates: replicates, alpha })
+    : [];
   const font = fontWarning();
   if (font) warnings.push(font);
   // the overall outcome's diagnostics in full; per-concept ones counted (results.json keeps every one)
@@ -136,14 +158,28 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     const who = multipleModels ? `${a.model}: ` : '';
     const worst = a.decomposition.slice(0, 3).map((d) => `${d.concept} (${f(d.meanLogprob, 2)})`).join(', ');
     if (worst) findings.push(`${who}hardest concepts by mean log-prob per token: ${worst}.`);
-    const significant = a.paired.filter((p) => p.q < 0.05).sort((x, y) => Math.abs(y.estimate) - Math.abs(x.estimate));
+    const significant = a.paired.filter((p) => p.q < alpha).sort((x, y) => Math.abs(y.estimate) - Math.abs(x.estimate));
     for (const p of significant.slice(0, 6)) findings.push(`${who}${p.intervention} changes the log-prob of ${p.concept} tokens by ${signed(p.estimate)} nats per token (95% CI ${ci(p.ci)}, q ${pv(p.q)}, ${p.pairs} pairs).`);
     if (a.paired.length && !significant.length) findings.push(`${who}no intervention effect is significant after Benjamini–Hochberg correction.`);
-    for (const o of a.observational.filter((x) => x.q < 0.05 && x.concept === '(all tokens)')) {
+    for (const o of a.observational.filter((x) => x.q < alpha && x.concept === '(all tokens)')) {
       const reg = o.estimates.find((e) => e.method === 'regression')!;
       findings.push(`${who}${o.treatment} is associated with a change of ${signed(reg.estimate)} nats per token overall after adjustment (95% CI ${ci(reg.ci)}, q ${pv(o.q)}).`);
     }
   }
+
+  for (const candidate of [...new Set(comparisons.map((c) => c.candidate))]) {
+    const rows = comparisons.filter((c) => c.candidate === candidate);
+    const baseline = rows[0].baseline;
+    const wins = rows.filter((c) => c.winner === candidate).map((c) => c.concept);
+    const losses = rows.filter((c) => c.winner === baseline).map((c) => c.concept);
+    const overall = rows.find((c) => c.concept === '(all tokens)');
+    if (overall) findings.push(`${candidate} vs ${baseline}, all tokens: ${signed(overall.estimate)} nats per character (95% CI ${ci(overall.ci)}, q ${pv(overall.q)}, ${overall.snippets} snippets)${overall.winner ? `: ${overall.winner} is better` : ': no significant difference'}.`);
+    findings.push(wins.length ? `${candidate} is better than ${baseline} on ${wins.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.` : `${candidate} is better than ${baseline} on no concept with the evidence required (q, Wilcoxon and bootstrap p all below ${alpha}).`);
+    if (losses.length) findings.push(`${baseline} is better than ${candidate} on ${losses.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.`);
+  }
+
+  // the hardest snippets, shown as text (handlebars escapes them)
+  const examples = await hardestSnippets(analyses, testbeds, 3);
 
   const runIds = analyses.flatMap((a) => Object.values(a.runIds));
   const view = {
@@ -168,7 +204,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     pairedTables: analyses.flatMap((a) => [...new Set(a.paired.map((p) => p.testbed))].map((testbed) => ({
       title: `${multipleModels ? `${a.model}: ` : ''}${testbed}`,
       rows: a.paired.filter((p) => p.testbed === testbed).map((p) => ({
-        concept: p.concept, pairs: p.pairs, control: f(p.control), treated: f(p.treated), estimate: f(p.estimate), ci: ci(p.ci), p: pv(p.p), pWilcoxon: pv(p.pWilcoxon), q: pv(p.q), delta: f(p.cliffsDelta, 2), significant: p.q < 0.05,
+        concept: p.concept, pairs: p.pairs, control: f(p.control), treated: f(p.treated), estimate: f(p.estimate), ci: ci(p.ci), p: pv(p.p), pWilcoxon: pv(p.pWilcoxon), q: pv(p.q), delta: f(p.cliffsDelta, 2), significant: p.q < alpha,
       })),
     }))),
     observationalTables: analyses.flatMap((a) => [...new Set(a.observational.map((o) => o.testbed))].map((testbed) => ({
@@ -178,7 +214,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
           const e = o.estimates.find((x) => x.method === method);
           return e && Number.isFinite(e.estimate) ? `${f(e.estimate)} ${ci(e.ci)}` : '–';
         };
-        return { concept: o.concept, n: o.n, treated: o.treated, matching: cell('matching'), regression: cell('regression'), aipw: cell('aipw'), q: pv(o.q), significant: o.q < 0.05 };
+        return { concept: o.concept, n: o.n, treated: o.treated, matching: cell('matching'), regression: cell('regression'), aipw: cell('aipw'), q: pv(o.q), significant: o.q < alpha };
       }),
     }))),
     balanceFigures,
@@ -186,6 +222,19 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     nodeTypeTables: analyses.map((a) => ({ model: a.model, rows: a.nodeTypes.map((n) => ({ nodeType: n.nodeType, tokens: n.tokens, mean: f(n.meanLogprob), prob: f(n.meanProb) })) })),
     db,
     runIds: runIds.join(', '),
+    alpha,
+    comparisonTables: [...new Set(comparisons.map((c) => c.candidate))].map((candidate) => ({
+      title: `${candidate} − ${comparisons.find((c) => c.candidate === candidate)!.baseline}`,
+      rows: comparisons.filter((c) => c.candidate === candidate).map((c) => ({
+        concept: c.concept, snippets: c.snippets, baseline: f(c.baselineMean), candidate: f(c.candidateMean), estimate: f(c.estimate, 4), ci: ci(c.ci, 4),
+        p: pv(c.p), pWilcoxon: pv(c.pWilcoxon), pBootstrap: pv(c.pBootstrap), q: pv(c.q), delta: f(c.cliffsDelta, 2), winner: c.winner ?? '–', significant: c.winner !== null,
+      })),
+    })),
+    examples,
+    methods: methodsText({ paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
+    command: options.command ? options.command.join(' ') : '(library call)',
+    configFile: options.configFile ?? '(none: defaults)',
+    versions: Object.entries(softwareVersions()).map(([name, version]) => `${name} ${version}`).join(', '),
   };
   const template = Handlebars.compile(await readFile(packagePath('templates', 'report.hbs'), 'utf8'), { strict: true });
   const html = template(view);
@@ -194,14 +243,74 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   files.push(htmlFile);
   await writeFileAtomic(join(out, 'tables.tex'), latexTables(analyses));
   files.push(join(out, 'tables.tex'));
-  const results = { format: 'codegen-eval/report@1', toolVersion: TOOL_VERSION, generated: new Date().toISOString(), db, seed, bootstrapReplicates: replicates, testbeds: view.testbeds, models: modelRows, warnings: view.warnings, analyses };
+  const results = { format: 'codegen-eval/report@1', toolVersion: TOOL_VERSION, generated: new Date().toISOString(), db, seed, bootstrapReplicates: replicates, alpha, testbeds: view.testbeds, models: modelRows, warnings: view.warnings, analyses, comparisons };
   await writeFileAtomic(join(out, 'results.json'), `${JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   files.push(join(out, 'results.json'));
-  if (options.pdf !== false) {
+  let browserVersion: string | null = null;
+  if (browser) {
     log('printing the PDF with Chromium');
     const pdf = join(out, 'report.pdf');
-    await printPdf(htmlFile, pdf);
+    browserVersion = await printPdf(htmlFile, pdf);
     files.push(pdf);
   }
-  return { out, files, analyses, warnings: view.warnings };
+  const manifest = {
+    format: 'codegen-eval/report-manifest@1',
+    generated: results.generated,
+    command: options.command ?? null,
+    config: { file: options.configFile ?? null, seed, bootstrapReplicates: replicates, alpha, caliper: options.caliper ?? 0.2, title: view.title },
+    versions: { ...softwareVersions(), chromium: browserVersion },
+    models: modelRows.map((m) => ({ spec: m.spec, kind: m.kind, identity: m.identity })),
+    testbeds: await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) }))),
+    db,
+    runs: analyses.map((a) => ({ model: a.model, runIds: a.runIds })),
+    files: files.map((file) => file.slice(out.length + 1)),
+  };
+  await writeFileAtomic(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  files.push(join(out, 'manifest.json'));
+  return { out, files, analyses, warnings: view.warnings, comparisons, pdfSkipped };
+}
+
+function softwareVersions(): Record<string, string> {
+  const versions: Record<string, string> = { 'codegen-eval': TOOL_VERSION, node: process.versions.node };
+  for (const name of ['@duckdb/node-api', 'web-tree-sitter', '@tensorflow/tfjs-core', 'vega', 'vega-lite', 'handlebars', 'puppeteer']) {
+    try {
+      versions[name] = (JSON.parse(readFileSync(packagePath('node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch { /* not installed where expected */ }
+  }
+  return versions;
+}
+
+async function hardestSnippets(analyses: ModelAnalysis[], testbeds: ReturnType<typeof openTestbed>[], count: number): Promise<{ model: string; testbed: string; id: string; language: string; meanLogprob: string; code: string }[]> {
+  const examples: { model: string; testbed: string; id: string; language: string; meanLogprob: string; code: string }[] = [];
+  for (const a of analyses) {
+    const shown = new Set<string>(); // the same function appears in several testbeds
+    for (const h of a.hardest) {
+      if (shown.size >= count) break;
+      const testbed = testbeds.find((t) => t.manifest.name === h.testbed);
+      if (!testbed) continue;
+      for await (const row of readTestbedRows(testbed)) {
+        if (row.id !== h.rowId) continue;
+        if (shown.has(row.code)) break;
+        shown.add(row.code);
+        const lines = row.code.split('\n');
+        const code = lines.length > 30 ? `${lines.slice(0, 30).join('\n')}\n... (${lines.length - 30} more lines)` : row.code;
+        examples.push({ model: a.model, testbed: h.testbed, id: h.rowId, language: row.language, meanLogprob: f(h.meanLogprob), code });
+        break;
+      }
+    }
+  }
+  return examples;
+}
+
+/** The methods section, from what was actually run. */
+function methodsText(run: { paired: boolean; observational: boolean; comparison: boolean; replicates: number; seed: number; alpha: number; caliper: number }): string[] {
+  const text = [
+    `Scores. Each model gives a log-probability (natural log) to every token of every snippet given the tokens before it. Tokens are tied to AST nodes by character span (a token overlapping several nodes counts for each) and nodes to programming concepts by the language's taxonomy (conf/concepts). A snippet's score on a concept is the mean log-prob of the concept's tokens; snippets without tokens of a concept do not enter its analysis.`,
+    `Decomposition. Concept means are averaged over snippets of the control arms (original code); 95% intervals are percentile bootstrap intervals over snippets (${run.replicates} replicates, seed ${run.seed}; Efron & Tibshirani 1993). They assume snippets are independent draws.`,
+  ];
+  if (run.paired) text.push(`Interventions. Within a pair the edited snippet differs from the original by the intervention alone, so the mean paired difference estimates its average causal effect on the snippets of the testbed, without modelling confounders. Paired t intervals (normality of the mean difference), Wilcoxon signed-rank p-values (symmetry, no normality), Cliff's delta as the effect size (Cliff 1993).`);
+  if (run.observational) text.push(`Observed properties. The effect of a property that cannot be edited in is identified only under no unmeasured confounding and overlap, given the measured covariates (size, AST depth, node count, cyclomatic complexity, ..., language). Three estimators with different modelling assumptions: 1:1 nearest-neighbour matching on a logistic propensity score without replacement, caliper ${run.caliper} SD (ATT; Abadie-Imbens standard errors; Ho et al. 2007, Abadie & Imbens 2006); linear regression adjustment with HC3 standard errors (ATE; MacKinnon & White 1985); augmented inverse-probability weighting (ATE; doubly robust, Robins et al. 1994). Balance is shown as standardised mean differences; the placebo-treatment and random-common-cause refutations follow DoWhy (Sharma & Kiciman 2020).`);
+  if (run.comparison) text.push(`Model comparison. Models are compared on the same snippets in nats per character (the sum of a concept's token log-probs over the characters they cover), which does not depend on the tokenizer. Paired differences with paired t intervals, Wilcoxon signed-rank p-values and paired bootstrap p-values (${run.replicates} replicates); a model is said to be better on a concept only when the BH q-value and both other p-values are below ${run.alpha}.`);
+  text.push(`Multiple testing. q-values are Benjamini-Hochberg adjusted over every test in the report (Benjamini & Hochberg 1995); findings are stated at q < ${run.alpha}.`);
+  return text;
 }

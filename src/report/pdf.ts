@@ -38,7 +38,8 @@ export function requireBrowser(): string {
   return executablePath;
 }
 
-export async function printPdf(htmlFile: string, pdfFile: string): Promise<void> {
+/** Print the page to PDF (atomically); returns the browser's version string. */
+export async function printPdf(htmlFile: string, pdfFile: string): Promise<string> {
   const executablePath = requireBrowser();
   const puppeteer = (await import('puppeteer')).default;
   const browser = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
@@ -49,6 +50,7 @@ export async function printPdf(htmlFile: string, pdfFile: string): Promise<void>
     await page.pdf({ path: tmp, format: 'A4', printBackground: true, preferCSSPageSize: true });
     const { rename } = await import('node:fs/promises');
     await rename(tmp, pdfFile);
+    return await browser.version();
   } finally {
     await browser.close();
   }

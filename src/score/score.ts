@@ -40,7 +40,8 @@ export interface ScoreSummary {
   tokensPerSecond: number;
 }
 
-async function sha256Files(...files: string[]): Promise<string> {
+/** sha256 of the files' bytes in order. */
+export async function sha256Files(...files: string[]): Promise<string> {
   const h = createHash('sha256');
   for (const f of files) for await (const chunk of createReadStream(f)) h.update(chunk as Buffer);
   return h.digest('hex');

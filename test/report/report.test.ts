@@ -39,7 +39,7 @@ async function naturalLanguageSpans(code: string, language: 'python' | 'javascri
   return spans;
 }
 
-async function simulate(file: string, testbeds: string[], seed = 7): Promise<void> {
+async function simulate(file: string, testbeds: string[], seed = 7, naturalLanguageBonus = 0): Promise<void> {
   const lines: string[] = [];
   const noise = normals(seed);
   for (const name of testbeds) {
@@ -59,7 +59,7 @@ async function simulate(file: string, testbeds: string[], seed = 7): Promise<voi
         tokens.push(m[0]);
         offsets.push([start, end]);
         let lp = -2 + snippetNoise + lengthEffect + 0.3 * noise();
-        if (nl.some(([a, b]) => start < b && end > a)) lp -= 2;
+        if (nl.some(([a, b]) => start < b && end > a)) lp += -2 + naturalLanguageBonus;
         if (testbed.manifest.design === 'paired' && row.arm === 'treated') lp += 0.5;
         if (testbed.manifest.design === 'observational' && row.arm === 'treated') lp -= 0.3;
         logprobs.push(tokens.length === 1 ? null : Math.min(-0.01, lp));
@@ -113,8 +113,20 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   assert.doesNotMatch(html, /NaN|undefined|\[object Object\]/);
   const tex = readFileSync(join(dir, 'report', 'tables.tex'), 'utf8');
   assert.match(tex, /\\toprule[\s\S]*natural\\_language[\s\S]*\\bottomrule/);
-  const json = JSON.parse(readFileSync(join(dir, 'report', 'results.json'), 'utf8')) as { analyses: { paired: unknown[] }[] };
+  const json = JSON.parse(readFileSync(join(dir, 'report', 'results.json'), 'utf8')) as { analyses: { paired: { concept: string; estimate: number; ci: [number, number] }[]; decomposition: { concept: string; meanLogprob: number }[] }[] };
   assert.equal(json.analyses[0].paired.length, analysis.paired.length);
+  // every number in results.json is the one the HTML and LaTeX show (to their printed precision)
+  for (const e of json.analyses[0].paired) {
+    const shown = `<td class="l">${e.concept}</td><td>[0-9]+</td><td>[^<]+</td><td>[^<]+</td><td>${e.estimate.toFixed(3)}</td><td>\\[${e.ci[0].toFixed(3)}, ${e.ci[1].toFixed(3)}\\]</td>`;
+    assert.match(html, new RegExp(shown.replace(/[()]/g, '\\$&')), `HTML row of ${e.concept}`);
+    assert.ok(tex.includes(`& $${e.estimate.toFixed(3)}$ & [$${e.ci[0].toFixed(3)}$, $${e.ci[1].toFixed(3)}$]`), `LaTeX row of ${e.concept}`);
+  }
+  for (const d of json.analyses[0].decomposition) assert.ok(html.includes(`<td class="l">${d.concept}</td>`) && html.includes(`<td>${d.meanLogprob.toFixed(3)}</td>`), d.concept);
+  const manifest = JSON.parse(readFileSync(join(dir, 'report', 'manifest.json'), 'utf8')) as { testbeds: { sha256: string }[]; versions: Record<string, string>; config: { seed: number } };
+  assert.equal(manifest.testbeds.length, 2);
+  assert.match(manifest.testbeds[0].sha256, /^[0-9a-f]{64}$/);
+  assert.equal(manifest.config.seed, 0);
+  assert.ok(manifest.versions.vega && manifest.versions.node);
 
   if (browser) {
     const pdf = join(dir, 'report', 'report.pdf');
@@ -123,6 +135,11 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
     if (info.status === 0) assert.ok(Number(/Pages:\s+(\d+)/.exec(info.stdout)?.[1]) >= 3, info.stdout);
     const text = spawnSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
     if (text.status === 0) assert.match(text.stdout, /Why: interventions/);
+    const page = join(dir, 'page');
+    if (spawnSync('pdftoppm', ['-gray', '-r', '30', '-f', '1', '-singlefile', pdf, page]).status === 0) {
+      assert.ok(inkFraction(readFileSync(`${page}.pgm`)) > 0.01, 'page 1 of the PDF has ink');
+    }
+    await checkInBrowser(browser, join(dir, 'report', 'index.html'));
   }
 
   // a second report on the same database reuses the scores: same run ids, same numbers
@@ -130,15 +147,80 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   assert.deepEqual(again.analyses[0].runIds, analysis.runIds);
   assert.deepEqual(again.analyses[0].decomposition, analysis.decomposition);
 
-  // two models make one comparison report
+  // two models make one comparison report; the candidate is the same model with natural-language
+  // tokens 1 nat easier: it must win there and overall, and lose nowhere
   const other = join(dir, 'other.jsonl');
-  await simulate(other, ['remove-comments'], 11);
-  const comparison = await buildReport({ models: [`logprobs:${logprobs}`, `logprobs:${other}`], testbeds: ['remove-comments'], out: join(dir, 'compare'), db: join(dir, 'scores.duckdb'), pdf: false, bootstrapReplicates: 100, quiet: true });
+  await simulate(other, ['remove-comments'], 7, 1);
+  const comparison = await buildReport({ models: [`logprobs:${logprobs}`, `logprobs:${other}`], testbeds: ['remove-comments'], out: join(dir, 'compare'), db: join(dir, 'scores.duckdb'), pdf: false, bootstrapReplicates: 200, quiet: true });
   assert.equal(comparison.analyses.length, 2);
+  const winnerOf = (concept: string) => comparison.comparisons.find((c) => c.concept === concept)?.winner;
+  assert.equal(winnerOf('natural_language'), `logprobs:${other}`);
+  assert.equal(winnerOf('(all tokens)'), `logprobs:${other}`);
+  assert.ok(!comparison.comparisons.some((c) => c.winner === `logprobs:${logprobs}`), 'the baseline wins nowhere');
   const compareHtml = readFileSync(join(dir, 'compare', 'index.html'), 'utf8');
-  assert.match(compareHtml, /model comparison/);
-  assert.match(compareHtml, /other\.jsonl/);
-  assert.match(compareHtml, /sim\.jsonl/);
+  assert.match(compareHtml, /Model comparison/);
+  assert.match(compareHtml, /other\.jsonl is better than/);
+});
+
+/** The fraction of dark pixels in a binary PGM (P5) image. */
+function inkFraction(pgm: Buffer): number {
+  const header = /^P5\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(pgm.subarray(0, 50).toString('latin1'));
+  assert.ok(header, 'a PGM image');
+  const pixels = pgm.subarray(header[0].length);
+  let dark = 0;
+  for (const v of pixels) if (v < 160) dark++;
+  return dark / pixels.length;
+}
+
+/** Open the HTML in headless Chromium: no console errors, and a screenshot with ink on it. */
+async function checkInBrowser(executablePath: string, htmlFile: string): Promise<void> {
+  const puppeteer = (await import('puppeteer')).default;
+  const { CHROMIUM_FLAGS } = await import('../../src/report/pdf.ts');
+  const { pathToFileURL } = await import('node:url');
+  const chromium = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
+  try {
+    const page = await chromium.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+    await page.setViewport({ width: 1000, height: 1400 });
+    await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
+    assert.deepEqual(errors, []);
+    const png = await page.screenshot({ type: 'png', encoding: 'base64' });
+    const ink = await page.evaluate(async (data: string) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${data}`;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = img.width;
+      canvas.height = img.height;
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const px = ctx.getImageData(0, 0, img.width, img.height).data;
+      let dark = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] < 480) dark++;
+      return dark / (px.length / 4);
+    }, png);
+    assert.ok(ink > 0.01, `the screenshot has ink (${ink})`);
+  } finally {
+    await chromium.close();
+  }
+}
+
+test('report: code from the corpus is shown as text, never as markup', async () => {
+  const dir = tempDir('cge-escape-');
+  const corpus = join(dir, 'corpus.jsonl');
+  const evil = (i: number) => `function f${i}(a, b) {\n  // </script><script>alert(${i})</script><img src=x onerror="alert(${i})">\n  const s = '</style><b>bold ${i}</b>';\n  if (a > b) { return a - b; }\n  return a + b + s.length;\n}\n`;
+  writeFileSync(corpus, Array.from({ length: 12 }, (_, i) => JSON.stringify({ language: 'javascript', code: evil(i) })).join('\n'));
+  const { buildTestbed } = await import('../../src/testbeds/build.ts');
+  await buildTestbed({ corpus, out: join(dir, 'tb'), intervention: 'remove-comments' });
+  const logprobs = join(dir, 'sim.jsonl');
+  await simulate(logprobs, [join(dir, 'tb')]);
+  await buildReport({ models: [`logprobs:${logprobs}`], testbeds: [join(dir, 'tb')], out: join(dir, 'report'), db: join(dir, 'scores.duckdb'), pdf: false, bootstrapReplicates: 100, quiet: true });
+  const html = readFileSync(join(dir, 'report', 'index.html'), 'utf8');
+  assert.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(/, 'the snippet is shown, escaped');
+  assert.doesNotMatch(html, /<script|<img|onerror="|<b>bold/i);
 });
 
 test('report: a missing model or browser is a clear error, not a stack trace', () => {
@@ -155,5 +237,15 @@ test('report: a missing model or browser is a clear error, not a stack trace', (
   assert.equal(noBrowser.status, 1, noBrowser.stderr);
   assert.match(noBrowser.stderr, /CODEGEN_EVAL_CHROMIUM names .*no-chrome/);
   assert.doesNotMatch(noBrowser.stderr, /\n\s+at /);
-  assert.ok(!existsSync(join(cwd, 'reports')), 'nothing is scored before the browser is known to be missing');
+  assert.ok(!existsSync(join(cwd, 'reports')), 'nothing is scored before the browser is known to be wrong');
+
+  const one = spawnSync(process.execPath, [BIN, 'compare', '--models', 'demo'], { cwd, encoding: 'utf8' });
+  assert.equal(one.status, 2);
+  assert.match(one.stderr, /compare needs at least two models/);
+
+  writeFileSync(join(cwd, 'bad.conf'), 'report {\n  seed = 1\n  bootstrap = 10\n}\n');
+  const badConfig = spawnSync(process.execPath, [BIN, 'report', '--model', 'demo', '--config', 'bad.conf', '--no-pdf'], { cwd, encoding: 'utf8' });
+  assert.equal(badConfig.status, 2);
+  assert.match(badConfig.stderr, /bad\.conf:3.*'report\.bootstrap' must be a whole number of at least 50/);
+  assert.doesNotMatch(badConfig.stderr, /\n\s+at /);
 });

@@ -1,0 +1,122 @@
+/**
+ * Model comparison on the same snippets. The outcome is log-probability per character (nats/char) of
+ * each concept in each snippet: the sum of the log-probs of the concept's tokens over the characters
+ * they cover. Unlike a per-token mean it does not depend on the tokenizer, so models with different
+ * vocabularies compare fairly. For each concept, over the snippets both models scored (the control
+ * arms of every testbed): the paired difference candidate - baseline, a paired t 95% CI, the Wilcoxon
+ * signed-rank p, a paired bootstrap p (the percentile-bootstrap distribution of the mean difference,
+ * two-sided: 2 min(P*(d <= 0), P*(d >= 0))), Cliff's delta; q: Benjamini-Hochberg over every
+ * concept and candidate. A model "wins" a concept only when q < alpha and both p-values agree.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { cliffsDelta } from '../stats/effectSizes.ts';
+import { mean } from '../stats/mean.ts';
+import { pAdjust } from '../stats/padjust.ts';
+import { pairedTTest } from '../stats/ttest.ts';
+import { signedRankTest } from '../stats/wilcoxon.ts';
+import { createRandom } from '../util/random.ts';
+
+export interface ModelDifference {
+  baseline: string;
+  candidate: string;
+  concept: string;
+  snippets: number;
+  baselineMean: number;
+  candidateMean: number;
+  /** candidate - baseline, nats per character: positive means the candidate predicts the code better. */
+  estimate: number;
+  ci: [number, number];
+  p: number;
+  pWilcoxon: number;
+  pBootstrap: number;
+  q: number;
+  cliffsDelta: number;
+  winner: string | null;
+}
+
+async function perCharacter(db: string, runIds: string[]): Promise<Map<string, number>> {
+  const list = runIds.map((r) => `'${r.replace(/'/g, "''")}'`).join(', ');
+  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  const con = await instance.connect();
+  try {
+    const sql = `WITH t AS (
+        SELECT r.testbed, t.row_id, t.logprob, t."end" - t.start AS chars, t.concepts FROM tokens t
+        JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
+        WHERE t.run_id IN (${list}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t."end" > t.start)
+      SELECT testbed, row_id, concept, sum(logprob) / sum(chars) AS lpc FROM (
+        SELECT testbed, row_id, unnest(string_split(concepts, ',')) AS concept, logprob, chars FROM t WHERE concepts <> ''
+        UNION ALL SELECT testbed, row_id, '(all tokens)' AS concept, logprob, chars FROM t)
+      GROUP BY testbed, row_id, concept`;
+    const rows = (await con.runAndReadAll(sql)).getRowObjectsJS() as { testbed: string; row_id: string; concept: string; lpc: number }[];
+    return new Map(rows.map((r) => [`${r.concept}\u0000${r.testbed}\u0000${r.row_id}`, Number(r.lpc)]));
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
+
+/**
+ * Two-sided paired bootstrap p of a mean difference: resample the differences with replacement B
+ * times; p = (2 min(#{mean* <= 0}, #{mean* >= 0}) + 1) / (B + 1), capped at 1 (the add-one keeps
+ * p > 0; Davison & Hinkley 1997, ch. 4).
+ */
+export function pairedBootstrapP(d: readonly number[], replicates: number, seed: number): number {
+  const random = createRandom(seed);
+  const n = d.length;
+  let below = 0;
+  let above = 0;
+  for (let r = 0; r < replicates; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[random.int(n)];
+    if (s <= 0) below++;
+    if (s >= 0) above++;
+  }
+  return Math.min(1, (2 * Math.min(below, above) + 1) / (replicates + 1));
+}
+
+export interface CompareInput {
+  db: string;
+  models: { name: string; runIds: string[] }[];
+  seed: number;
+  bootstrapReplicates: number;
+  alpha: number;
+}
+
+/** Every model after the first against the first (the baseline). */
+export async function compareModels(input: CompareInput): Promise<ModelDifference[]> {
+  const [baseline, ...candidates] = input.models;
+  const base = await perCharacter(input.db, baseline.runIds);
+  const results: ModelDifference[] = [];
+  for (const candidate of candidates) {
+    const other = await perCharacter(input.db, candidate.runIds);
+    const byConcept = new Map<string, { a: number[]; b: number[] }>();
+    for (const [key, a] of base) {
+      const b = other.get(key);
+      if (b === undefined) continue;
+      const concept = key.slice(0, key.indexOf('\u0000'));
+      const e = byConcept.get(concept) ?? { a: [], b: [] };
+      e.a.push(a);
+      e.b.push(b);
+      byConcept.set(concept, e);
+    }
+    for (const [concept, { a, b }] of [...byConcept].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      if (a.length < 5) continue;
+      const d = b.map((v, i) => v - a[i]);
+      if (d.every((v) => v === d[0])) continue;
+      const t = pairedTTest(b, a);
+      const pBootstrap = pairedBootstrapP(d, input.bootstrapReplicates, input.seed);
+      results.push({
+        baseline: baseline.name, candidate: candidate.name, concept, snippets: d.length, baselineMean: mean(a), candidateMean: mean(b),
+        estimate: t.estimate, ci: t.ci, p: t.p, pWilcoxon: signedRankTest(b, a).p, pBootstrap, q: NaN, cliffsDelta: cliffsDelta(b, a), winner: null,
+      });
+    }
+  }
+  if (results.length) {
+    const q = pAdjust(results.map((r) => r.p), 'BH');
+    results.forEach((r, i) => {
+      r.q = q[i];
+      if (r.q < input.alpha && r.pWilcoxon < input.alpha && r.pBootstrap < input.alpha) r.winner = r.estimate > 0 ? r.candidate : r.baseline;
+    });
+  }
+  return results;
+}
