@@ -15,7 +15,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { bootstrap } from '../stats/bootstrap.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
-import { causalQuestion, estimateEffect, type EffectEstimate } from '../stats/effect.ts';
+import { causalQuestion, estimateEffect, propensityScores, type EffectEstimate } from '../stats/effect.ts';
 import { mean } from '../stats/mean.ts';
 import { pAdjust } from '../stats/padjust.ts';
 import { refuteEstimate, type Refutation } from '../stats/refute.ts';
@@ -199,6 +199,10 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
             rows: b.before.map((row, i) => ({ variable: row.variable, before: row.smd, after: b.after![i].smd })),
             overlap: [],
           };
+          try {
+            const { ps } = propensityScores(q);
+            balance.overlap = (['control', 'treated'] as const).map((arm) => ({ arm, ps: Array.from(ps).filter((_, i) => q.treat[i] === (arm === 'treated' ? 1 : 0)) }));
+          } catch { /* the propensity model failed: estimates above carry the warning */ }
           try {
             const r = refuteEstimate(q, keep[1], { method: 'regression' }, 'placebo', { simulations: 50, seed });
             refutations.push({ ...r, testbed: m.name, details: {} });

@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, type ModelAnalysis } from './analyze.ts';
-import { decompositionSpec, fontWarning, lovePlotSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
+import { decompositionSpec, fontWarning, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
 import { latexTables } from './latex.ts';
 import { findBrowser, printPdf } from './pdf.ts';
 import { compareModels, type ModelDifference } from './compare.ts';
@@ -147,10 +147,13 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   if (paired.length) figures.paired = await writeFigure('interventions', pairedForestSpec(paired, multipleModels));
   const observational = analyses.flatMap((a) => a.observational.map((o) => ({ ...o, model: a.model })));
   if (observational.length) figures.observational = await writeFigure('observational', observationalForestSpec(observational, multipleModels));
-  const balanceFigures: { model: string; testbed: string; svg: string }[] = [];
+  const balanceFigures: { model: string; testbed: string; svg: string; overlap: string | null }[] = [];
   for (const [i, a] of analyses.entries()) {
     if (!a.balance) continue;
-    balanceFigures.push({ model: a.model, testbed: a.balance.testbed, svg: await writeFigure(`balance-${i + 1}`, lovePlotSpec(a.balance.rows)) });
+    balanceFigures.push({
+      model: a.model, testbed: a.balance.testbed, svg: await writeFigure(`balance-${i + 1}`, lovePlotSpec(a.balance.rows)),
+      overlap: a.balance.overlap.length ? await writeFigure(`overlap-${i + 1}`, overlapSpec(a.balance.overlap)) : null,
+    });
   }
 
   const findings: string[] = [];
@@ -195,6 +198,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     testbeds: testbeds.map((t) => ({
       name: t.manifest.name, design: t.manifest.design, treatment: t.manifest.treatment.name, rows: t.manifest.counts.rows,
       languages: Object.keys(t.manifest.counts.byLanguage).join(', '), corpus: t.manifest.source.spec,
+      drops: Object.entries(t.manifest.drops).map(([reason, n]) => `${reason}: ${n}`).join('; ') || 'none',
     })),
     figures,
     decompositionTables: analyses.map((a) => ({

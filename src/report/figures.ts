@@ -146,3 +146,28 @@ export function lovePlotSpec(rows: { variable: string; before: number; after: nu
     ],
   };
 }
+
+/** Propensity-score overlap: histograms of the estimated score in each arm, mirrored (treated up, control down). */
+export function overlapSpec(arms: { arm: string; ps: number[] }[]): TopLevelSpec {
+  const bins = 20;
+  const data: { arm: string; bin: number; binEnd: number; count: number }[] = [];
+  for (const { arm, ps } of arms) {
+    const counts = new Array<number>(bins).fill(0);
+    for (const p of ps) counts[Math.min(bins - 1, Math.floor(p * bins))]++;
+    counts.forEach((c, i) => data.push({ arm, bin: i / bins, binEnd: (i + 1) / bins, count: arm === 'treated' ? c : -c }));
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 360,
+    height: 160,
+    data: { values: data },
+    mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
+    encoding: {
+      x: { field: 'bin', type: 'quantitative', title: 'estimated propensity score', scale: { domain: [0, 1] } },
+      x2: { field: 'binEnd' },
+      y: { field: 'count', type: 'quantitative', title: 'snippets (treated up, control down)' },
+      y2: { datum: 0 },
+      color: { field: 'arm', type: 'nominal', title: null, scale: { domain: ['control', 'treated'], range: ['#999999', '#1f77b4'] }, legend: { orient: 'bottom' } },
+    },
+  } as TopLevelSpec;
+}
