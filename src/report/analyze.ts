@@ -17,6 +17,10 @@ import { bootstrap } from '../stats/bootstrap.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
 import { causalQuestion, estimateEffect, propensityScores, type EffectEstimate } from '../stats/effect.ts';
 import { mean } from '../stats/mean.ts';
+import { spearman } from '../stats/correlation.ts';
+import { jensenShannonDistance } from '../stats/jensenShannon.ts';
+import { quantile } from '../stats/quantile.ts';
+import { variance } from '../stats/variance.ts';
 import { pAdjust } from '../stats/padjust.ts';
 import { refuteEstimate, type Refutation } from '../stats/refute.ts';
 import { tableFromColumns } from '../stats/table.ts';
@@ -32,7 +36,14 @@ export interface ConceptPerformance {
   ci: [number, number];
   meanProb: number;
   top1: number | null;
+  /** min, first quartile, median, third quartile, max of the snippet means (R's type-7 quantiles). */
+  quartiles: [number, number, number, number, number];
 }
+
+export interface CovariateSummary { covariate: string; n: number; mean: number; sd: number; min: number; median: number; max: number }
+
+/** Spearman's rho between a covariate and the snippet's mean log-prob, with a Fisher-z CI; q: BH over covariates. */
+export interface CovariateCorrelation { covariate: string; n: number; rho: number; ci: [number, number]; p: number; q: number }
 
 export interface NodeTypePerformance { nodeType: string; tokens: number; meanLogprob: number; meanProb: number }
 
@@ -49,6 +60,8 @@ export interface PairedEffect {
   pWilcoxon: number;
   q: number;
   cliffsDelta: number;
+  /** Jensen-Shannon distance (base 2) between the per-token probability histograms (20 bins) of the two arms. */
+  jsDistance: number;
 }
 
 export interface ObservationalEffect {
@@ -65,6 +78,8 @@ export interface ModelAnalysis {
   model: string;
   runIds: Record<string, string>;
   decomposition: ConceptPerformance[];
+  covariates: CovariateSummary[];
+  correlations: CovariateCorrelation[];
   nodeTypes: NodeTypePerformance[];
   paired: PairedEffect[];
   observational: ObservationalEffect[];
@@ -114,9 +129,35 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
   }
   const decomposition: ConceptPerformance[] = [...byConcept].map(([concept, e]) => {
     const boot = e.lp.length >= 3 ? bootstrap(e.lp.length, (rows) => mean(Array.from(rows, (i) => e.lp[i])), { replicates: input.bootstrapReplicates, seed }) : undefined;
-    return { concept, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: (boot ? boot.ci : [NaN, NaN]) as [number, number], meanProb: mean(e.p), top1: e.top1.length ? mean(e.top1) : null };
+    const sorted = [...e.lp].sort((a, b) => a - b);
+    const quartiles = [0, 0.25, 0.5, 0.75, 1].map((p) => quantile(sorted, p)) as ConceptPerformance['quartiles'];
+    return { concept, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: (boot ? boot.ci : [NaN, NaN]) as [number, number], meanProb: mean(e.p), top1: e.top1.length ? mean(e.top1) : null, quartiles };
   }).sort((a, b) => a.meanLogprob - b.meanLogprob);
   const nodeRows = await query(db, `SELECT leaf, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (SELECT unnest(string_split(leaf_types, ',')) AS leaf, logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND leaf_types <> '') GROUP BY leaf HAVING count(*) >= 20 ORDER BY tokens DESC LIMIT 30`);
+  // covariates of the original snippets, each function once (the same code is in several testbeds)
+  const covariateRows = await query(db, `SELECT regexp_replace(row_id, '#control$', '') AS key, any_value(covariates) AS covariates, any_value(mean_logprob) AS y FROM snippets WHERE run_id IN (${runList}) AND arm = 'control' AND scored > 0 GROUP BY key ORDER BY key`);
+  const covariateValues = new Map<string, number[]>();
+  const outcome: number[] = [];
+  for (const r of covariateRows) {
+    const c = JSON.parse(String(r.covariates)) as Record<string, number>;
+    outcome.push(Number(r.y));
+    for (const [name, v] of Object.entries(c)) {
+      if (!covariateValues.has(name)) covariateValues.set(name, []);
+      covariateValues.get(name)!.push(Number(v));
+    }
+  }
+  const covariates: CovariateSummary[] = [];
+  const correlations: CovariateCorrelation[] = [];
+  for (const [name, values] of covariateValues) {
+    if (values.length !== outcome.length) continue; // a covariate some snippets lack
+    const sorted = [...values].sort((a, b) => a - b);
+    covariates.push({ covariate: name, n: values.length, mean: mean(values), sd: Math.sqrt(variance(values)), min: sorted[0], median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] });
+    if (values.length >= 10 && sorted[0] !== sorted[sorted.length - 1]) {
+      const r = spearman(values, outcome);
+      correlations.push({ covariate: name, n: values.length, rho: r.estimate, ci: r.ci ?? [NaN, NaN], p: r.p, q: NaN });
+    }
+  }
+  if (correlations.length) pAdjust(correlations.map((c) => c.p), 'BH').forEach((q, i) => (correlations[i].q = q));
   const hardestRows = await query(db, `SELECT r.testbed, s.row_id, s.mean_logprob FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${runList}) AND s.arm = 'control' AND s.scored >= 20 ORDER BY s.mean_logprob, s.row_id LIMIT 20`);
   const hardest = hardestRows.map((r) => ({ testbed: String(r.testbed), rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) }));
   const nodeTypes = nodeRows.map((r) => ({ nodeType: String(r.leaf), tokens: Number(r.tokens), meanLogprob: Number(r.lp), meanProb: Number(r.p) }));
@@ -139,6 +180,15 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
         pairs.set(String(r.pair_id), entry);
         byPair.set(c, pairs);
       }
+      const bins = 20;
+      const histogramRows = await query(db, `WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL)
+        SELECT concept, arm, bin, count(*) AS n FROM (SELECT unnest(string_split(concepts, ',')) AS concept, arm, bin FROM t WHERE concepts <> '' UNION ALL SELECT '(all tokens)' AS concept, arm, bin FROM t) GROUP BY concept, arm, bin`);
+      const histograms = new Map<string, { control: number[]; treated: number[] }>();
+      for (const r of histogramRows) {
+        const h = histograms.get(String(r.concept)) ?? { control: new Array<number>(bins).fill(0), treated: new Array<number>(bins).fill(0) };
+        h[r.arm as 'control' | 'treated'][Number(r.bin)] += Number(r.n);
+        histograms.set(String(r.concept), h);
+      }
       for (const [concept, pairs] of [...byPair].sort(([a], [b]) => (a < b ? -1 : 1))) {
         const complete = [...pairs.values()].filter((e) => e.control !== undefined && e.treated !== undefined) as { control: number; treated: number }[];
         if (complete.length < 5) continue;
@@ -150,6 +200,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
         paired.push({
           testbed: m.name, intervention: m.treatment.name, concept, pairs: complete.length, control: mean(c), treated: mean(t),
           estimate: tt.estimate, ci: tt.ci, p: tt.p, pWilcoxon: signedRankTest(t, c).p, q: NaN, cliffsDelta: cliffsDelta(t, c),
+          jsDistance: histogramDistance(histograms.get(concept)),
         });
       }
     } else {
@@ -213,7 +264,13 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
       }
     }
   }
-  return { analysis: { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, nodeTypes, paired, observational, balance, refutations, hardest }, pairedRaw: paired, observationalRaw: observational };
+  return { analysis: { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, covariates, correlations, nodeTypes, paired, observational, balance, refutations, hardest }, pairedRaw: paired, observationalRaw: observational };
+}
+
+function histogramDistance(h: { control: number[]; treated: number[] } | undefined): number {
+  if (!h) return NaN;
+  const total = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  return total(h.control) > 0 && total(h.treated) > 0 ? jensenShannonDistance(h.control, h.treated) : NaN;
 }
 
 /** Benjamini-Hochberg q-values over every test of a report (paired p-values and the regression estimates' p). */

@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, type ModelAnalysis } from './analyze.ts';
-import { decompositionSpec, fontWarning, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
+import { decompositionSpec, distributionSpec, fontWarning, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
 import { latexTables } from './latex.ts';
 import { findBrowser, printPdf } from './pdf.ts';
 import { compareModels, type ModelDifference } from './compare.ts';
@@ -143,6 +143,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     return svg;
   };
   figures.decomposition = await writeFigure('decomposition', decompositionSpec(analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })))));
+  figures.distribution = await writeFigure('distributions', distributionSpec(analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })))));
   const paired = analyses.flatMap((a) => a.paired.map((p) => ({ ...p, model: a.model })));
   if (paired.length) figures.paired = await writeFigure('interventions', pairedForestSpec(paired, multipleModels));
   const observational = analyses.flatMap((a) => a.observational.map((o) => ({ ...o, model: a.model })));
@@ -208,7 +209,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     pairedTables: analyses.flatMap((a) => [...new Set(a.paired.map((p) => p.testbed))].map((testbed) => ({
       title: `${multipleModels ? `${a.model}: ` : ''}${testbed}`,
       rows: a.paired.filter((p) => p.testbed === testbed).map((p) => ({
-        concept: p.concept, pairs: p.pairs, control: f(p.control), treated: f(p.treated), estimate: f(p.estimate), ci: ci(p.ci), p: pv(p.p), pWilcoxon: pv(p.pWilcoxon), q: pv(p.q), delta: f(p.cliffsDelta, 2), significant: p.q < alpha,
+        concept: p.concept, pairs: p.pairs, control: f(p.control), treated: f(p.treated), estimate: f(p.estimate), ci: ci(p.ci), p: pv(p.p), pWilcoxon: pv(p.pWilcoxon), q: pv(p.q), delta: f(p.cliffsDelta, 2), js: f(p.jsDistance), significant: p.q < alpha,
       })),
     }))),
     observationalTables: analyses.flatMap((a) => [...new Set(a.observational.map((o) => o.testbed))].map((testbed) => ({
@@ -223,6 +224,11 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     }))),
     balanceFigures,
     refutations: analyses.flatMap((a) => a.refutations.map((r) => ({ model: a.model, testbed: r.testbed, refuter: r.refuter, estimate: f(r.originalEstimate), newEffect: f(r.newEstimate), p: r.p === null ? '–' : pv(r.p), verdict: r.verdict }))),
+    covariateTable: analyses[0].covariates.map((c) => ({ covariate: c.covariate, n: c.n, mean: f(c.mean, 2), sd: f(c.sd, 2), min: f(c.min, 0), median: f(c.median, 1), max: f(c.max, 0) })),
+    correlationTables: analyses.map((a) => ({
+      model: a.model,
+      rows: a.correlations.map((c) => ({ covariate: c.covariate, n: c.n, rho: f(c.rho), ci: ci(c.ci), p: pv(c.p), q: pv(c.q), significant: c.q < alpha })),
+    })),
     nodeTypeTables: analyses.map((a) => ({ model: a.model, rows: a.nodeTypes.map((n) => ({ nodeType: n.nodeType, tokens: n.tokens, mean: f(n.meanLogprob), prob: f(n.meanProb) })) })),
     db,
     runIds: runIds.join(', '),

@@ -171,3 +171,24 @@ export function overlapSpec(arms: { arm: string; ps: number[] }[]): TopLevelSpec
     },
   } as TopLevelSpec;
 }
+
+/** Distribution of snippet means per concept: a box plot drawn from precomputed quartiles (whiskers: min to max). */
+export function distributionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
+  const order = [...new Set([...rows].sort((a, b) => a.meanLogprob - b.meanLogprob).map((r) => r.concept))];
+  const models = [...new Set(rows.map((r) => r.model))];
+  const data = rows.map((r) => ({ concept: r.concept, model: r.model, min: r.quartiles[0], q1: r.quartiles[1], median: r.quartiles[2], q3: r.quartiles[3], max: r.quartiles[4] }));
+  const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
+  const yOffset = models.length > 1 ? { yOffset: { field: 'model', type: 'nominal' as const, scale: { domain: models } } } : {};
+  const colour = { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range: ERROR_COLOURS }, legend: models.length > 1 ? {} : null };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 420,
+    height: { step: 18 * Math.max(1, models.length * 0.8) },
+    data: { values: data },
+    layer: [
+      { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'min', type: 'quantitative', title: 'snippet mean log-prob per token (nats): min, quartiles, max', scale: { zero: false } }, x2: { field: 'max' }, color: colour } },
+      { mark: { type: 'bar', size: 9, fillOpacity: 0.35, strokeWidth: 1 }, encoding: { y, ...yOffset, x: { field: 'q1', type: 'quantitative' }, x2: { field: 'q3' }, color: colour, stroke: colour } },
+      { mark: { type: 'tick', size: 11, thickness: 2, color: 'black' }, encoding: { y, ...yOffset, x: { field: 'median', type: 'quantitative' } } },
+    ],
+  } as TopLevelSpec;
+}

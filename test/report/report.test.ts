@@ -90,6 +90,12 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   const code = analysis.paired.find((p) => p.testbed === 'remove-comments' && p.concept === 'operator');
   assert.ok(code && code.ci[0] < 0.5 && 0.5 < code.ci[1], `a code concept gets exactly +0.5: ${JSON.stringify(code?.ci)}`);
 
+  // the treated arm's token probabilities are shifted: their distribution moves away from control's
+  assert.ok(overall.jsDistance > 0.05 && overall.jsDistance <= 1, `JS distance ${overall.jsDistance}`);
+  const lines = analysis.correlations.find((c) => c.covariate === 'lines');
+  assert.ok(lines && lines.ci[0] <= lines.rho && lines.rho <= lines.ci[1], 'correlations carry their CIs');
+  assert.ok(analysis.covariates.some((c) => c.covariate === 'astDepth' && c.n > 100 && c.min <= c.median && c.median <= c.max));
+
   const docstring = analysis.observational.find((o) => o.concept === 'decision');
   assert.ok(docstring, 'observational effects per concept are reported');
   const regression = docstring.estimates.find((e) => e.method === 'regression')!;
