@@ -53,6 +53,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+// shapes as well as colours, so that series stay apart in greyscale print
+const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down'];
 const ERROR_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 /** Mean log-prob per concept with its bootstrap CI, one colour per model. */
@@ -70,7 +72,7 @@ export function decompositionSpec(rows: (ConceptPerformance & { model: string })
     data: { values: data },
     layer: [
       { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
-      { mark: { type: 'point', filled: true, size: 45 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour } },
+      { mark: { type: 'point', filled: true, size: 45 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape: { field: 'model', type: 'nominal', scale: { domain: models, range: SHAPES }, legend: models.length > 1 ? {} : null } } },
     ],
   };
 }
@@ -95,6 +97,7 @@ function forestSpec(rows: ForestRow[], xTitle: string): TopLevelSpec {
         mark: { type: 'point', size: 45, strokeWidth: 1.5 },
         encoding: {
           y, ...yOffset, x: { field: 'estimate', type: 'quantitative' }, color: colour,
+          shape: { field: 'group', type: 'nominal', title: null, scale: { domain: groups, range: SHAPES }, legend: groups.length > 1 ? { orient: 'bottom' as const } : null },
           fill: { condition: { test: 'datum.significant', field: 'group', type: 'nominal', scale: { domain: groups, range: ERROR_COLOURS } }, value: 'white' },
         },
       },
