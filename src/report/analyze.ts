@@ -20,7 +20,7 @@ import { mean } from '../stats/mean.ts';
 import { spearman } from '../stats/correlation.ts';
 import { jensenShannonDistance } from '../stats/jensenShannon.ts';
 import { quantile } from '../stats/quantile.ts';
-import { variance } from '../stats/variance.ts';
+import { describe } from '../testbeds/inspect.ts';
 import { pAdjust } from '../stats/padjust.ts';
 import { refuteEstimate, type Refutation } from '../stats/refute.ts';
 import { tableFromColumns } from '../stats/table.ts';
@@ -45,7 +45,8 @@ export interface CovariateSummary { covariate: string; n: number; mean: number; 
 /** Spearman's rho between a covariate and the snippet's mean log-prob, with a Fisher-z CI; q: BH over covariates. */
 export interface CovariateCorrelation { covariate: string; n: number; rho: number; ci: [number, number]; p: number; q: number }
 
-export interface NodeTypePerformance { nodeType: string; tokens: number; meanLogprob: number; meanProb: number }
+/** Per language and AST leaf type (the 15 with most tokens per language): mean over snippets of the snippet's mean log-prob on the type's tokens. */
+export interface NodeTypePerformance { language: string; nodeType: string; snippets: number; tokens: number; meanLogprob: number; ci: [number, number]; meanProb: number }
 
 export interface PairedEffect {
   testbed: string;
@@ -133,7 +134,29 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
     const quartiles = [0, 0.25, 0.5, 0.75, 1].map((p) => quantile(sorted, p)) as ConceptPerformance['quartiles'];
     return { concept, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: (boot ? boot.ci : [NaN, NaN]) as [number, number], meanProb: mean(e.p), top1: e.top1.length ? mean(e.top1) : null, quartiles };
   }).sort((a, b) => a.meanLogprob - b.meanLogprob);
-  const nodeRows = await query(db, `SELECT leaf, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (SELECT unnest(string_split(leaf_types, ',')) AS leaf, logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND leaf_types <> '') GROUP BY leaf HAVING count(*) >= 20 ORDER BY tokens DESC LIMIT 30`);
+  // per AST leaf type and language: snippet means, bootstrap CI over snippets, as for concepts
+  const nodeRows = await query(db, `SELECT language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
+      SELECT s.language, t.row_id, unnest(string_split(t.leaf_types, ',')) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
+      WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t.leaf_types <> '')
+    GROUP BY language, leaf, row_id ORDER BY language, leaf, row_id`);
+  const byNode = new Map<string, { language: string; nodeType: string; lp: number[]; p: number[]; tokens: number }>();
+  for (const r of nodeRows) {
+    const key = `${String(r.language)}\u0000${String(r.leaf)}`;
+    const e = byNode.get(key) ?? { language: String(r.language), nodeType: String(r.leaf), lp: [], p: [], tokens: 0 };
+    e.lp.push(Number(r.lp));
+    e.p.push(Number(r.p));
+    e.tokens += Number(r.tokens);
+    byNode.set(key, e);
+  }
+  const nodeTypes: NodeTypePerformance[] = [];
+  for (const language of [...new Set([...byNode.values()].map((e) => e.language))].sort()) {
+    const top = [...byNode.values()].filter((e) => e.language === language && e.lp.length >= 3).sort((a, b) => b.tokens - a.tokens).slice(0, 15);
+    for (const e of top) {
+      const boot = bootstrap(e.lp.length, (rows) => mean(Array.from(rows, (i) => e.lp[i])), { replicates: input.bootstrapReplicates, seed });
+      nodeTypes.push({ language, nodeType: e.nodeType, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: boot.ci, meanProb: mean(e.p) });
+    }
+  }
+
   // covariates of the original snippets, each function once (the same code is in several testbeds)
   const covariateRows = await query(db, `SELECT regexp_replace(row_id, '#control$', '') AS key, any_value(covariates) AS covariates, any_value(mean_logprob) AS y FROM snippets WHERE run_id IN (${runList}) AND arm = 'control' AND scored > 0 GROUP BY key ORDER BY key`);
   const covariateValues = new Map<string, number[]>();
@@ -150,9 +173,9 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
   const correlations: CovariateCorrelation[] = [];
   for (const [name, values] of covariateValues) {
     if (values.length !== outcome.length) continue; // a covariate some snippets lack
-    const sorted = [...values].sort((a, b) => a - b);
-    covariates.push({ covariate: name, n: values.length, mean: mean(values), sd: Math.sqrt(variance(values)), min: sorted[0], median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] });
-    if (values.length >= 10 && sorted[0] !== sorted[sorted.length - 1]) {
+    const summary = describe(values);
+    covariates.push({ covariate: name, n: values.length, ...summary });
+    if (values.length >= 10 && summary.min !== summary.max) {
       const r = spearman(values, outcome);
       correlations.push({ covariate: name, n: values.length, rho: r.estimate, ci: r.ci ?? [NaN, NaN], p: r.p, q: NaN });
     }
@@ -160,7 +183,6 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
   if (correlations.length) pAdjust(correlations.map((c) => c.p), 'BH').forEach((q, i) => (correlations[i].q = q));
   const hardestRows = await query(db, `SELECT r.testbed, s.row_id, s.mean_logprob FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${runList}) AND s.arm = 'control' AND s.scored >= 20 ORDER BY s.mean_logprob, s.row_id LIMIT 20`);
   const hardest = hardestRows.map((r) => ({ testbed: String(r.testbed), rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) }));
-  const nodeTypes = nodeRows.map((r) => ({ nodeType: String(r.leaf), tokens: Number(r.tokens), meanLogprob: Number(r.lp), meanProb: Number(r.p) }));
 
   const paired: PairedEffect[] = [];
   const observational: ObservationalEffect[] = [];

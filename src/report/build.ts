@@ -18,12 +18,13 @@ import { scoreTestbed } from '../score/score.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
 import { openTestbed } from '../testbeds/read.ts';
+import { inspectTestbed } from '../testbeds/inspect.ts';
 import type { TestbedManifest } from '../testbeds/build.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, type ModelAnalysis } from './analyze.ts';
-import { decompositionSpec, distributionSpec, fontWarning, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
+import { decompositionSpec, distributionSpec, fontWarning, nodeTypeSpec, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
 import { latexTables } from './latex.ts';
 import { findBrowser, printPdf } from './pdf.ts';
 import { compareModels, type ModelDifference } from './compare.ts';
@@ -144,6 +145,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   };
   figures.decomposition = await writeFigure('decomposition', decompositionSpec(analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })))));
   figures.distribution = await writeFigure('distributions', distributionSpec(analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })))));
+  if (analyses.some((a) => a.nodeTypes.length)) figures.nodeTypes = await writeFigure('node-types', nodeTypeSpec(analyses.flatMap((a) => a.nodeTypes.map((n) => ({ ...n, model: a.model })))));
   const paired = analyses.flatMap((a) => a.paired.map((p) => ({ ...p, model: a.model })));
   if (paired.length) figures.paired = await writeFigure('interventions', pairedForestSpec(paired, multipleModels));
   const observational = analyses.flatMap((a) => a.observational.map((o) => ({ ...o, model: a.model })));
@@ -224,12 +226,23 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     }))),
     balanceFigures,
     refutations: analyses.flatMap((a) => a.refutations.map((r) => ({ model: a.model, testbed: r.testbed, refuter: r.refuter, estimate: f(r.originalEstimate), newEffect: f(r.newEstimate), p: r.p === null ? '–' : pv(r.p), verdict: r.verdict }))),
+    testbedCovariates: await Promise.all(testbeds.map(async (t) => {
+      const inspection = await inspectTestbed(t);
+      return {
+        name: t.manifest.name,
+        paired: t.manifest.design === 'paired',
+        rows: inspection.covariates.map((c) => ({
+          covariate: c.covariate, control: `${f(c.control.mean, 1)} (${f(c.control.sd, 1)})`, treated: `${f(c.treated.mean, 1)} (${f(c.treated.sd, 1)})`,
+          smd: f(c.smd, 2), pairedDifference: c.meanPairedDifference === null ? '–' : f(c.meanPairedDifference, 2),
+        })),
+      };
+    })),
     covariateTable: analyses[0].covariates.map((c) => ({ covariate: c.covariate, n: c.n, mean: f(c.mean, 2), sd: f(c.sd, 2), min: f(c.min, 0), median: f(c.median, 1), max: f(c.max, 0) })),
     correlationTables: analyses.map((a) => ({
       model: a.model,
       rows: a.correlations.map((c) => ({ covariate: c.covariate, n: c.n, rho: f(c.rho), ci: ci(c.ci), p: pv(c.p), q: pv(c.q), significant: c.q < alpha })),
     })),
-    nodeTypeTables: analyses.map((a) => ({ model: a.model, rows: a.nodeTypes.map((n) => ({ nodeType: n.nodeType, tokens: n.tokens, mean: f(n.meanLogprob), prob: f(n.meanProb) })) })),
+    nodeTypeTables: analyses.map((a) => ({ model: a.model, rows: a.nodeTypes.map((n) => ({ language: n.language, nodeType: n.nodeType, snippets: n.snippets, tokens: n.tokens, mean: f(n.meanLogprob), ci: ci(n.ci), prob: f(n.meanProb) })) })),
     db,
     runIds: runIds.join(', '),
     alpha,

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import opentype from 'opentype.js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { ConceptPerformance, ObservationalEffect, PairedEffect } from './analyze.ts';
+import type { ConceptPerformance, NodeTypePerformance, ObservationalEffect, PairedEffect } from './analyze.ts';
 
 export const FONT_FAMILY = 'Liberation Sans, Arial, Helvetica, sans-serif';
 const FONT_FILES = ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', '/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf'];
@@ -193,5 +193,28 @@ export function distributionSpec(rows: (ConceptPerformance & { model: string })[
       { mark: { type: 'bar', size: 9, fillOpacity: 0.35, strokeWidth: 1 }, encoding: { y, ...yOffset, x: { field: 'q1', type: 'quantitative' }, x2: { field: 'q3' }, color: colour, stroke: colour } },
       { mark: { type: 'tick', size: 11, thickness: 2, color: 'black' }, encoding: { y, ...yOffset, x: { field: 'median', type: 'quantitative' } } },
     ],
+  } as TopLevelSpec;
+}
+
+/** Node-type performance, one panel per language (the leaf types differ by grammar), bootstrap CIs. */
+export function nodeTypeSpec(rows: (NodeTypePerformance & { model: string })[]): TopLevelSpec {
+  const models = [...new Set(rows.map((r) => r.model))];
+  const data = rows.map((r) => ({ language: r.language, nodeType: r.nodeType, model: r.model, mean: r.meanLogprob, lo: r.ci[0], hi: r.ci[1] }));
+  const colour = { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range: ERROR_COLOURS }, legend: models.length > 1 ? {} : null };
+  const y = { field: 'nodeType', type: 'nominal' as const, sort: { field: 'mean', op: 'mean' as const, order: 'ascending' as const }, title: null };
+  const yOffset = models.length > 1 ? { yOffset: { field: 'model', type: 'nominal' as const, scale: { domain: models } } } : {};
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: data },
+    facet: { row: { field: 'language', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 380,
+      height: { step: 15 * Math.max(1, models.length * 0.8) },
+      layer: [
+        { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
+        { mark: { type: 'point', filled: true, size: 40 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape: { field: 'model', type: 'nominal', scale: { domain: models, range: SHAPES }, legend: null } } },
+      ],
+    },
   } as TopLevelSpec;
 }

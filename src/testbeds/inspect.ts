@@ -27,7 +27,8 @@ export interface TestbedInspection {
   covariates: CovariateSummary[];
 }
 
-function describe(values: number[]) {
+/** Mean, SD (0 for one value), min, median (type 7) and max. */
+export function describe(values: number[]): { mean: number; sd: number; min: number; median: number; max: number } {
   const sd = Math.sqrt(variance(values));
   return {
     mean: mean(values),

@@ -109,6 +109,10 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   assert.ok(analysis.balance && analysis.balance.rows.length > 3, 'balance is reported');
 
   assert.equal(analysis.decomposition[0].concept, 'natural_language', 'the 2-nat harder concept ranks worst');
+  const node = (language: string, type: string) => analysis.nodeTypes.find((n) => n.language === language && n.nodeType === type);
+  const comment = node('python', 'comment');
+  const identifier = node('python', 'identifier');
+  assert.ok(comment && identifier && comment.ci[1] < identifier.ci[0], 'python comments (2 nats harder) sit below identifiers, CIs apart');
   const nl = analysis.decomposition[0];
   assert.ok(nl.ci[0] <= nl.meanLogprob && nl.meanLogprob <= nl.ci[1]);
 
