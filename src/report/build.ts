@@ -187,6 +187,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   // the hardest snippets, shown as text (handlebars escapes them)
   const examples = await hardestSnippets(analyses, testbeds, 3);
 
+  const testbedHashes = await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) })));
   const runIds = analyses.flatMap((a) => Object.values(a.runIds));
   const view = {
     title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.models.join(' vs ')}` : `Code-completion model report: ${options.models[0]}`),
@@ -257,6 +258,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     methods: methodsText({ paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
     command: options.command ? options.command.join(' ') : '(library call)',
     configFile: options.configFile ?? '(none: defaults)',
+    testbedHashes: testbedHashes.map((t) => `${t.name} ${t.sha256.slice(0, 16)}`).join(', '),
+    modelIdentities: modelRows.map((m) => `${m.spec} ${m.identity.slice(0, 16)}`).join(', '),
     versions: Object.entries(softwareVersions()).map(([name, version]) => `${name} ${version}`).join(', '),
   };
   const template = Handlebars.compile(await readFile(packagePath('templates', 'report.hbs'), 'utf8'), { strict: true });
@@ -283,7 +286,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     config: { file: options.configFile ?? null, seed, bootstrapReplicates: replicates, alpha, caliper: options.caliper ?? 0.2, title: view.title },
     versions: { ...softwareVersions(), chromium: browserVersion },
     models: modelRows.map((m) => ({ spec: m.spec, kind: m.kind, identity: m.identity })),
-    testbeds: await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) }))),
+    testbeds: testbedHashes,
     db,
     runs: analyses.map((a) => ({ model: a.model, runIds: a.runIds })),
     files: files.map((file) => file.slice(out.length + 1)),

@@ -259,3 +259,27 @@ test('report: a missing model or browser is a clear error, not a stack trace', (
   assert.match(badConfig.stderr, /bad\.conf:3.*'report\.bootstrap' must be a whole number of at least 50/);
   assert.doesNotMatch(badConfig.stderr, /\n\s+at /);
 });
+
+test('cli: report and compare end to end with the shipped demo models on a shipped testbed', () => {
+  const cwd = tempDir('cge-e2e-');
+  const common = ['--testbed', 'remove-comments', '--bootstrap', '200', '--db', 'scores.duckdb', '--quiet'];
+  const report = spawnSync(process.execPath, [BIN, 'report', '--model', 'demo', '--no-pdf', ...common], { cwd, encoding: 'utf8' });
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(report.stdout, /report in .*reports\/demo:/);
+  for (const file of ['index.html', 'tables.tex', 'results.json', 'manifest.json', 'figures/decomposition.svg', 'figures/decomposition.vl.json']) {
+    assert.ok(existsSync(join(cwd, 'reports', 'demo', file)), file);
+  }
+  const results = JSON.parse(readFileSync(join(cwd, 'reports', 'demo', 'results.json'), 'utf8')) as { analyses: { paired: { concept: string; pairs: number }[] }[] };
+  const all = results.analyses[0].paired.find((p) => p.concept === '(all tokens)');
+  assert.ok(all && all.pairs > 150, 'the demo model is scored on the whole testbed');
+
+  const compare = spawnSync(process.execPath, [BIN, 'compare', '--models', 'demo,demo-gru', '--no-pdf', ...common], { cwd, encoding: 'utf8' });
+  assert.equal(compare.status, 0, compare.stderr);
+  assert.match(compare.stdout, /reports\/demo-vs-demo-gru/);
+  const compared = JSON.parse(readFileSync(join(cwd, 'reports', 'demo-vs-demo-gru', 'results.json'), 'utf8')) as { comparisons: { concept: string; candidate: string; snippets: number }[] };
+  const overall = compared.comparisons.find((c) => c.concept === '(all tokens)');
+  assert.ok(overall && overall.candidate === 'demo-gru' && overall.snippets > 150);
+  const manifest = JSON.parse(readFileSync(join(cwd, 'reports', 'demo-vs-demo-gru', 'manifest.json'), 'utf8')) as { command: string[]; runs: unknown[] };
+  assert.deepEqual(manifest.command.slice(0, 4), ['codegen-eval', 'compare', '--models', 'demo,demo-gru']);
+  assert.equal(manifest.runs.length, 2);
+});
