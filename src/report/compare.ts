@@ -34,21 +34,35 @@ export interface ModelDifference {
   winner: string | null;
 }
 
-async function perCharacter(db: string, runIds: string[]): Promise<Map<string, number>> {
+/**
+ * Per (concept, testbed, snippet) of the control arms: the metric's value and the tokens behind it,
+ * keyed `concept \0 testbed \0 row_id`. `logprob`: log-prob per character (sum of the concept's
+ * token log-probs over the characters they cover); `top1` and `cross-entropy`: per model token, from
+ * the aggregates of the scores database. '(all tokens)' is the whole snippet.
+ */
+export async function snippetMetric(db: string, runIds: string[], metric: 'logprob' | 'top1' | 'cross-entropy' = 'logprob'): Promise<Map<string, { value: number; tokens: number }>> {
   const list = runIds.map((r) => `'${r.replace(/'/g, "''")}'`).join(', ');
   const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
   const con = await instance.connect();
   try {
-    const sql = `WITH t AS (
-        SELECT r.testbed, t.row_id, t.logprob, t."end" - t.start AS chars, t.concepts FROM tokens t
-        JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
-        WHERE t.run_id IN (${list}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t."end" > t.start)
-      SELECT testbed, row_id, concept, sum(logprob) / sum(chars) AS lpc FROM (
-        SELECT testbed, row_id, unnest(string_split(concepts, ',')) AS concept, logprob, chars FROM t WHERE concepts <> ''
-        UNION ALL SELECT testbed, row_id, '(all tokens)' AS concept, logprob, chars FROM t)
-      GROUP BY testbed, row_id, concept`;
-    const rows = (await con.runAndReadAll(sql)).getRowObjectsJS() as { testbed: string; row_id: string; concept: string; lpc: number }[];
-    return new Map(rows.map((r) => [`${r.concept}\u0000${r.testbed}\u0000${r.row_id}`, Number(r.lpc)]));
+    const sql = metric === 'logprob'
+      ? `WITH t AS (
+          SELECT r.testbed, t.row_id, t.logprob, t."end" - t.start AS chars, t.concepts FROM tokens t
+          JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
+          WHERE t.run_id IN (${list}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t."end" > t.start)
+        SELECT testbed, row_id, concept, sum(logprob) / sum(chars) AS value, count(*) AS tokens FROM (
+          SELECT testbed, row_id, unnest(string_split(concepts, ',')) AS concept, logprob, chars FROM t WHERE concepts <> ''
+          UNION ALL SELECT testbed, row_id, '(all tokens)' AS concept, logprob, chars FROM t)
+        GROUP BY testbed, row_id, concept`
+      : `SELECT r.testbed, c.row_id, c.concept, c.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, c.scored AS tokens
+          FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
+          WHERE c.run_id IN (${list}) AND s.arm = 'control' AND c.scored > 0
+        UNION ALL SELECT r.testbed, s.row_id, '(all tokens)' AS concept, s.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, s.scored AS tokens
+          FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${list}) AND s.arm = 'control' AND s.scored > 0`;
+    const rows = (await con.runAndReadAll(sql)).getRowObjectsJS() as { testbed: string; row_id: string; concept: string; value: number | null; tokens: number | bigint }[];
+    const out = new Map<string, { value: number; tokens: number }>();
+    for (const r of rows) if (r.value !== null) out.set(`${r.concept}\u0000${r.testbed}\u0000${r.row_id}`, { value: Number(r.value), tokens: Number(r.tokens) });
+    return out;
   } finally {
     con.closeSync();
     instance.closeSync();
@@ -85,10 +99,10 @@ export interface CompareInput {
 /** Every model after the first against the first (the baseline). */
 export async function compareModels(input: CompareInput): Promise<ModelDifference[]> {
   const [baseline, ...candidates] = input.models;
-  const base = await perCharacter(input.db, baseline.runIds);
+  const base = new Map([...await snippetMetric(input.db, baseline.runIds)].map(([k, v]) => [k, v.value]));
   const results: ModelDifference[] = [];
   for (const candidate of candidates) {
-    const other = await perCharacter(input.db, candidate.runIds);
+    const other = new Map([...await snippetMetric(input.db, candidate.runIds)].map(([k, v]) => [k, v.value]));
     const byConcept = new Map<string, { a: number[]; b: number[] }>();
     for (const [key, a] of base) {
       const b = other.get(key);

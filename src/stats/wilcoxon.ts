@@ -6,7 +6,7 @@
  * - n1(n1+1)/2, var = n1 n2 / 12 [(N + 1) - sum(t^3 - t) / (N (N - 1))].
  */
 import { averageRanks } from './ranks.ts';
-import { twoSidedNormal } from './distributions.ts';
+import { normalCdf, twoSidedNormal } from './distributions.ts';
 
 export interface RankTest {
   statistic: number;
@@ -21,7 +21,11 @@ function corrected(stat: number, mean: number, sd: number): number {
   return (diff - Math.sign(diff) * 0.5) / sd;
 }
 
-export function signedRankTest(x: ArrayLike<number>, y?: ArrayLike<number>): RankTest {
+/**
+ * `alternative` as R's: 'less' tests whether the location of x - y is below 0 (continuity correction
+ * -0.5 in the numerator), 'greater' above 0 (+0.5), 'two.sided' either (sign(z) * 0.5).
+ */
+export function signedRankTest(x: ArrayLike<number>, y?: ArrayLike<number>, alternative: 'two.sided' | 'less' | 'greater' = 'two.sided'): RankTest {
   const d: number[] = [];
   let zeros = 0;
   for (let i = 0; i < x.length; i++) {
@@ -36,6 +40,11 @@ export function signedRankTest(x: ArrayLike<number>, y?: ArrayLike<number>): Ran
   d.forEach((di, i) => { if (di > 0) v += ranks[i]; });
   const mean = (n * (n + 1)) / 4;
   const variance = (n * (n + 1) * (2 * n + 1)) / 24 - ties.reduce((s, t) => s + t ** 3 - t, 0) / 48;
+  if (alternative !== 'two.sided') {
+    const zOne = variance > 0 ? (v - mean - (alternative === 'greater' ? 0.5 : -0.5)) / Math.sqrt(variance) : NaN;
+    const p = variance > 0 ? (alternative === 'less' ? normalCdf(zOne) : 1 - normalCdf(zOne)) : 1;
+    return { statistic: v, z: zOne, p, n, zerosDropped: zeros };
+  }
   const z = variance > 0 ? corrected(v, mean, Math.sqrt(variance)) : NaN;
   return { statistic: v, z, p: variance > 0 ? twoSidedNormal(z) : 1, n, zerosDropped: zeros };
 }

@@ -99,3 +99,11 @@ test("effect sizes: Cohen's d and Cliff's delta on hand-checked samples", () => 
   close(cliffsDelta([1, 2, 2], [2, 3]), (0 - 4) / 6, 1e-12, 'ties count neither way'); // 1<2,1<3,2<3,2<3; 2=2 twice
   close(cohensD([2, 4, 6], [1, 2, 3], true), 2 / 1, 1e-12, 'paired d_z'); // d = [1,2,3], mean 2, sd 1
 });
+
+test('one-sided Wilcoxon signed-rank p-values equal R', () => {
+  // R 4.x: wilcox.test(x, y, paired = TRUE, alternative = "less" / "greater", exact = FALSE)$p.value
+  const x = [1.83, 0.5, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.3, 0.2, -0.4, 0.9];
+  const y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29, 0.5, 0.1, 1.2];
+  assert.ok(Math.abs(signedRankTest(x, y, 'less').p - 0.915094747457239) < 1e-12);
+  assert.ok(Math.abs(signedRankTest(x, y, 'greater').p - 0.0977694295519977) < 1e-12);
+});
