@@ -67,3 +67,7 @@ export { analyzeModel, adjustAll, type ModelAnalysis, type ConceptPerformance, t
 export { renderSvg, decompositionSpec, pairedForestSpec, observationalForestSpec, lovePlotSpec } from './report/figures.ts';
 export { printPdf, findBrowser, CHROMIUM_FLAGS } from './report/pdf.ts';
 export { latexTables } from './report/latex.ts';
+export { decideGate, DEFAULT_RULES, type GateRules, type GateDecision, type ConceptVerdict, type GateMetric } from './gate/gate.ts';
+export { runGate, type GateOptions, type GateResult } from './gate/run.ts';
+export { terminalTable, markdown as gateMarkdown, junit as gateJunit } from './gate/format.ts';
+export { compareModels, snippetMetric, type ModelDifference } from './report/compare.ts';

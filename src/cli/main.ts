@@ -3,7 +3,7 @@
  * 1 failure (bad data, a failed check), 2 usage error (bad flags or config).
  */
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../util/errors.ts';
+import { ExitWith, isUserError } from '../util/errors.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { conceptsCommand } from './concepts.ts';
 import { corpusCommand } from './corpus.ts';
@@ -16,6 +16,7 @@ import { scoreCommand } from './score.ts';
 import { serveCommand } from './serve.ts';
 import { exportCommand } from './export.ts';
 import { compareCommand, reportCommand } from './report.ts';
+import { gateCommand } from './gate.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('codegen-eval')
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(scoreCommand(io));
   program.addCommand(reportCommand(io));
   program.addCommand(compareCommand(io));
+  program.addCommand(gateCommand(io));
   program.addCommand(serveCommand(io));
   program.addCommand(exportCommand(io));
   const configure = (cmd: Command) => {
@@ -53,6 +55,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
       if (error.code === 'commander.executeSubCommandAsync') return 0;
       return 2;
     }
+    if (error instanceof ExitWith) return error.exitCode;
     if (isUserError(error)) {
       io.err(`codegen-eval: error: ${error.message}`);
       if (error.hint) io.err(`  hint: ${error.hint}`);

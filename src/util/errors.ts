@@ -55,3 +55,11 @@ export function isUserError(error: unknown): error is UserError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Not an error: a command's verdict as an exit code (the gate's 1 = regressed), printed by the command itself. */
+export class ExitWith extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'ExitWith';
+  }
+}

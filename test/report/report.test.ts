@@ -15,60 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildReport } from '../../src/report/build.ts';
 import { findBrowser } from '../../src/report/pdf.ts';
-import { openTestbed, readTestbedRows } from '../../src/testbeds/read.ts';
-import { parseSource, typeName } from '../../src/syntax/parser.ts';
+import { simulate } from './simulate.ts';
 import { tempDir } from '../helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/codegen-eval.mjs', import.meta.url));
-
-/** A seeded standard normal (Box-Muller over a small LCG). */
-function normals(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-}
-
-/** Character spans of comments and strings: the tokens the simulated model finds hard. */
-async function naturalLanguageSpans(code: string, language: 'python' | 'javascript'): Promise<[number, number][]> {
-  const tree = await parseSource(language, code);
-  const spans: [number, number][] = [];
-  for (let node = 0; node < tree.size; node++) {
-    const type = typeName(tree, node);
-    if (type === 'comment' || type === 'string') spans.push([tree.start[node], tree.end[node]]);
-  }
-  return spans;
-}
-
-async function simulate(file: string, testbeds: string[], seed = 7, naturalLanguageBonus = 0): Promise<void> {
-  const lines: string[] = [];
-  const noise = normals(seed);
-  for (const name of testbeds) {
-    const testbed = openTestbed(name);
-    for await (const row of readTestbedRows(testbed)) {
-      const code = row.code;
-      const nl = await naturalLanguageSpans(code, row.language as 'python' | 'javascript');
-      const tokens: string[] = [];
-      const offsets: [number, number][] = [];
-      const logprobs: (number | null)[] = [];
-      const snippetNoise = 0.2 * noise();
-      // a confounder of the observational testbed: longer snippets are harder (and have docstrings more often)
-      const lengthEffect = testbed.manifest.design === 'observational' ? -0.02 * code.split('\n').length : 0;
-      for (const m of code.matchAll(/\S+/g)) {
-        const start = m.index;
-        const end = start + m[0].length;
-        tokens.push(m[0]);
-        offsets.push([start, end]);
-        let lp = -2 + snippetNoise + lengthEffect + 0.3 * noise();
-        if (nl.some(([a, b]) => start < b && end > a)) lp += -2 + naturalLanguageBonus;
-        if (testbed.manifest.design === 'paired' && row.arm === 'treated') lp += 0.5;
-        if (testbed.manifest.design === 'observational' && row.arm === 'treated') lp -= 0.3;
-        logprobs.push(tokens.length === 1 ? null : Math.min(-0.01, lp));
-      }
-      lines.push(JSON.stringify({ id: row.id, tokens, offsets, logprobs, offset_unit: 'utf16' }));
-    }
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-}
 
 test('a report on a simulated model recovers the known effects and writes HTML, LaTeX, JSON and a PDF', async () => {
   const dir = tempDir('cge-report-');

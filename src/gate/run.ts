@@ -1,0 +1,86 @@
+/**
+ * `gate`: score the baseline and the candidate on the testbeds (the scores database caches runs, so a
+ * baseline scored once is not scored again), read each concept's per-snippet metric on the same
+ * snippets, and decide (gate.ts).
+ */
+import { resolve } from 'node:path';
+import { openModel, type OpenOptions } from '../models/index.ts';
+import { snippetMetric } from '../report/compare.ts';
+import { scoreTestbed } from '../score/score.ts';
+import { DEFAULT_DB } from '../score/store.ts';
+import { readTestbedPlan } from '../testbeds/plan.ts';
+import { openTestbed } from '../testbeds/read.ts';
+import { UserError } from '../util/errors.ts';
+import { packagePath } from '../util/paths.ts';
+import { decideGate, type ConceptSample, type GateDecision, type GateRules } from './gate.ts';
+
+export interface GateOptions {
+  baseline: string;
+  candidate: string;
+  testbeds?: string[];
+  db?: string;
+  rules: GateRules;
+  modelOptions?: OpenOptions;
+  quiet?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface GateResult extends GateDecision {
+  format: 'codegen-eval/gate@1';
+  baseline: string;
+  candidate: string;
+  metric: GateRules['metric'];
+  alpha: number;
+  testbeds: string[];
+  db: string;
+  runIds: { baseline: string[]; candidate: string[] };
+}
+
+const modelSpec = (spec: string) => (spec === 'demo' ? `builtin:${packagePath('models', 'demo')}` : spec);
+
+async function scoreAll(spec: string, testbedDirs: string[], db: string, options: GateOptions): Promise<string[]> {
+  const model = await openModel(modelSpec(spec), options.modelOptions);
+  try {
+    const runIds: string[] = [];
+    for (const dir of testbedDirs) {
+      options.log?.(`scoring ${dir} with ${spec} (cached runs are reused)`);
+      runIds.push((await scoreTestbed({ model, testbed: dir, db, quiet: options.quiet })).runId);
+    }
+    return runIds;
+  } finally {
+    await model.dispose();
+  }
+}
+
+export async function runGate(options: GateOptions): Promise<GateResult> {
+  const db = resolve(options.db ?? DEFAULT_DB);
+  const testbeds = (options.testbeds?.length ? options.testbeds : readTestbedPlan().testbeds.map((t) => t.name)).map((t) => openTestbed(t));
+  const dirs = testbeds.map((t) => t.dir);
+  const baselineRuns = await scoreAll(options.baseline, dirs, db, options);
+  const candidateRuns = await scoreAll(options.candidate, dirs, db, options);
+  const base = await snippetMetric(db, baselineRuns, options.rules.metric);
+  const cand = await snippetMetric(db, candidateRuns, options.rules.metric);
+  const samples = new Map<string, ConceptSample>();
+  for (const [key, b] of base) {
+    const c = cand.get(key);
+    if (!c) continue;
+    const concept = key.slice(0, key.indexOf('\u0000'));
+    const s = samples.get(concept) ?? { baseline: [], candidate: [], tokens: 0 };
+    s.baseline.push(b.value);
+    s.candidate.push(c.value);
+    s.tokens += b.tokens;
+    samples.set(concept, s);
+  }
+  if (samples.size === 0) {
+    throw new UserError('the baseline and the candidate share no scored snippets', { hint: 'check that both models score the testbeds (see codegen-eval score), and that the metric exists for them (top1 needs a model that gives ranks)', exitCode: 2 });
+  }
+  if (options.rules.concepts !== 'all') {
+    const unknown = options.rules.concepts.filter((c) => !samples.has(c));
+    if (unknown.length) throw new UserError(`unknown concept${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, { hint: `concepts scored here: ${[...samples.keys()].join(', ')}`, exitCode: 2 });
+  }
+  const decision = decideGate(samples, options.rules);
+  return {
+    format: 'codegen-eval/gate@1', baseline: options.baseline, candidate: options.candidate, metric: options.rules.metric, alpha: options.rules.alpha,
+    testbeds: testbeds.map((t) => t.manifest.name), db, runIds: { baseline: baselineRuns, candidate: candidateRuns }, ...decision,
+  };
+}
