@@ -7,8 +7,9 @@ import { benchStats } from './stats.ts';
 import { benchTrain } from './train.ts';
 import { benchScore } from './score.ts';
 import { benchReport } from './report.ts';
+import { benchGate } from './gate.ts';
 
-const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain, score: benchScore, report: benchReport };
+const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain, score: benchScore, report: benchReport, gate: benchGate };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];

@@ -18,7 +18,7 @@ function nonNegative(value: string): number {
 }
 
 interface GateCliOptions {
-  baseline: string; candidate: string; testbed: string[]; margin?: number; metric?: GateMetric; alpha?: number; concepts?: string; config?: string;
+  baseline: string; candidate: string; baselineScores?: string; testbed: string[]; margin?: number; metric?: GateMetric; alpha?: number; concepts?: string; config?: string;
   db: string; markdown?: string; junit?: string; json?: boolean; report?: string; backend?: BackendName; concurrency: number; quiet?: boolean;
 }
 
@@ -27,6 +27,7 @@ export function gateCommand(io: CliIO): Command {
     .description('CI gate: exit 1 when the candidate is significantly worse than the baseline on any concept (0: passed, 2: usage or data error)')
     .requiredOption('--baseline <spec>', 'the baseline model (its scores are cached: later gates score only the candidate)')
     .requiredOption('--candidate <spec>', 'the candidate model')
+    .option('--baseline-scores <dir>', 'stored baseline scores: a folder from `score --parquet DIR` (or a .parquet file in it); the baseline is not scored')
     .option('--testbed <dir>', 'a testbed folder or name (repeatable; default: gate.testbeds of --config, else conf/testbeds.conf)', collect, [])
     .option('--margin <x>', 'the tolerated regression, in the metric\'s units (default 0.02)', nonNegative)
     .addOption(new Option('--metric <metric>', 'logprob (nats/char), top1, cross-entropy (default logprob)').choices([...METRICS]))
@@ -53,7 +54,7 @@ export function gateCommand(io: CliIO): Command {
         }
         if (opts.concepts) rules.concepts = opts.concepts === 'all' ? 'all' : opts.concepts.split(',').map((c) => c.trim()).filter(Boolean);
         result = await runGate({
-          baseline: opts.baseline, candidate: opts.candidate, testbeds: opts.testbed.length ? opts.testbed : testbeds, db: opts.db, rules,
+          baseline: opts.baseline, candidate: opts.candidate, baselineScores: opts.baselineScores, testbeds: opts.testbed.length ? opts.testbed : testbeds, db: opts.db, rules,
           modelOptions: { backend: opts.backend, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
         });
         if (opts.markdown) {

@@ -3,13 +3,14 @@
  * baseline scored once is not scored again), read each concept's per-snippet metric on the same
  * snippets, and decide (gate.ts).
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { openModel, type OpenOptions } from '../models/index.ts';
 import { snippetMetric } from '../report/compare.ts';
-import { scoreTestbed } from '../score/score.ts';
-import { DEFAULT_DB } from '../score/store.ts';
+import { scoreTestbed, sha256Files } from '../score/score.ts';
+import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
-import { openTestbed } from '../testbeds/read.ts';
+import { openTestbed, type TestbedHandle } from '../testbeds/read.ts';
 import { UserError } from '../util/errors.ts';
 import { packagePath } from '../util/paths.ts';
 import { decideGate, type ConceptSample, type GateDecision, type GateRules } from './gate.ts';
@@ -17,6 +18,8 @@ import { decideGate, type ConceptSample, type GateDecision, type GateRules } fro
 export interface GateOptions {
   baseline: string;
   candidate: string;
+  /** Stored baseline scores: a folder written by `score --parquet DIR` (or a .parquet file in it). */
+  baselineScores?: string;
   testbeds?: string[];
   db?: string;
   rules: GateRules;
@@ -52,11 +55,36 @@ async function scoreAll(spec: string, testbedDirs: string[], db: string, options
   }
 }
 
+async function importBaseline(path: string, testbeds: TestbedHandle[], db: string): Promise<string[]> {
+  const dir = path.endsWith('.parquet') ? dirname(path) : path;
+  const missing = ['runs', 'snippets', 'snippet_concepts', 'tokens'].filter((t) => !existsSync(join(dir, `${t}.parquet`)));
+  if (missing.length) {
+    throw new UserError(`${dir} is not a scores export: ${missing.map((t) => `${t}.parquet`).join(', ')} missing`, { hint: 'write one with: codegen-eval score --model BASELINE --testbed NAME --parquet DIR', exitCode: 2 });
+  }
+  const store = await ScoreStore.open(db);
+  let runs;
+  try {
+    runs = await store.importParquet(dir);
+  } finally {
+    store.close();
+  }
+  const ids: string[] = [];
+  for (const t of testbeds) {
+    const sha = await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl'));
+    const run = runs.find((r) => r.testbedSha256 === sha);
+    if (!run) {
+      throw new UserError(`${dir} holds no baseline scores for testbed ${t.manifest.name} (its runs are for: ${[...new Set(runs.map((r) => r.testbed))].join(', ') || 'nothing'})`, { hint: 'export the baseline scored on this very testbed (same rows and manifest), or drop --baseline-scores', exitCode: 2 });
+    }
+    ids.push(run.runId);
+  }
+  return ids;
+}
+
 export async function runGate(options: GateOptions): Promise<GateResult> {
   const db = resolve(options.db ?? DEFAULT_DB);
   const testbeds = (options.testbeds?.length ? options.testbeds : readTestbedPlan().testbeds.map((t) => t.name)).map((t) => openTestbed(t));
   const dirs = testbeds.map((t) => t.dir);
-  const baselineRuns = await scoreAll(options.baseline, dirs, db, options);
+  const baselineRuns = options.baselineScores ? await importBaseline(options.baselineScores, testbeds, db) : await scoreAll(options.baseline, dirs, db, options);
   const candidateRuns = await scoreAll(options.candidate, dirs, db, options);
   const base = await snippetMetric(db, baselineRuns, options.rules.metric);
   const cand = await snippetMetric(db, candidateRuns, options.rules.metric);

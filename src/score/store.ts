@@ -13,7 +13,7 @@
  * kill loses at most the snippet in flight and never leaves half of one.
  */
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { GroupMetrics, SnippetScores } from './aggregate.ts';
 
@@ -143,6 +143,27 @@ export class ScoreStore {
   async exportParquet(table: 'runs' | 'snippets' | 'snippet_concepts' | 'tokens', file: string, runId?: string): Promise<void> {
     const where = runId ? ` WHERE run_id = '${runId.replace(/'/g, "''")}'` : '';
     await this.connection.run(`COPY (SELECT * FROM ${table}${where}) TO '${file.replace(/'/g, "''")}' (FORMAT parquet)`);
+  }
+
+  /**
+   * Import runs exported by `exportParquet` (a folder holding runs/snippets/snippet_concepts/tokens
+   * .parquet), skipping runs already here; returns the imported runs' ids and testbed hashes. One
+   * transaction: a failed import leaves the database as it was.
+   */
+  async importParquet(dir: string): Promise<{ runId: string; testbedSha256: string; testbed: string }[]> {
+    const file = (t: string) => `'${join(dir, `${t}.parquet`).replace(/'/g, "''")}'`;
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      const runs = (await this.connection.runAndReadAll(`SELECT run_id, testbed_sha256, testbed FROM read_parquet(${file('runs')})`)).getRowObjectsJS() as { run_id: string; testbed_sha256: string; testbed: string }[];
+      for (const table of ['snippets', 'snippet_concepts', 'tokens', 'runs']) {
+        await this.connection.run(`INSERT INTO ${table} SELECT * FROM read_parquet(${file(table)}) WHERE run_id NOT IN (SELECT run_id FROM ${table})`);
+      }
+      await this.connection.run('COMMIT');
+      return runs.map((r) => ({ runId: r.run_id, testbedSha256: r.testbed_sha256, testbed: r.testbed }));
+    } catch (error) {
+      await this.connection.run('ROLLBACK');
+      throw error;
+    }
   }
 
   close(): void {

@@ -95,6 +95,22 @@ test('cli gate: exit codes and the Markdown, JUnit and JSON outputs', async () =
   assert.deepEqual(result.verdicts.map((v) => v.concept), ['natural_language', 'operator']);
   assert.ok(result.regressed.includes('natural_language'));
 
+  // stored baseline scores: export them from another database, gate against them in a fresh one
+  const exported = join(dir, 'baseline-export');
+  const score = spawnSync(process.execPath, [BIN, 'score', '--model', `logprobs:${join(dir, 'base.jsonl')}`, '--testbed', testbed, '--out', join(dir, 'other.duckdb'), '--parquet', exported, '--quiet'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(score.status, 0, score.stderr);
+  const stored = spawnSync(process.execPath, [BIN, 'gate', '--testbed', testbed, '--db', join(dir, 'fresh.duckdb'), '--quiet', '--baseline', 'stored', '--baseline-scores', join(exported, 'tokens.parquet'), '--candidate', `logprobs:${join(dir, 'worse.jsonl')}`, '--json'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(stored.status, 1, stored.stderr);
+  type Verdicts = { regressed: string[]; verdicts: { concept: string; difference: number | null }[] };
+  const fromStore = JSON.parse(stored.stdout) as Verdicts;
+  const scoredHere = JSON.parse(gate('--baseline', `logprobs:${join(dir, 'base.jsonl')}`, '--candidate', `logprobs:${join(dir, 'worse.jsonl')}`, '--json').stdout) as Verdicts;
+  assert.deepEqual(fromStore.regressed, scoredHere.regressed, 'stored baseline scores give the same verdicts');
+  // equal up to DuckDB's summation order
+  fromStore.verdicts.forEach((v, i) => assert.ok(v.concept === scoredHere.verdicts[i].concept && Math.abs((v.difference ?? 0) - (scoredHere.verdicts[i].difference ?? 0)) < 1e-12, v.concept));
+  const noExport = gate('--baseline', 'stored', '--baseline-scores', join(dir, 'nothing-here'), '--candidate', `logprobs:${join(dir, 'base.jsonl')}`);
+  assert.equal(noExport.status, 2);
+  assert.match(noExport.stderr, /nothing-here is not a scores export: runs\.parquet/);
+
   // usage and data errors are exit 2, with a message and no stack trace
   const badSpec = gate('--baseline', 'nosuch:thing', '--candidate', 'demo');
   assert.equal(badSpec.status, 2);
