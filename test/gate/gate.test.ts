@@ -127,3 +127,13 @@ test('cli gate: exit codes and the Markdown, JUnit and JSON outputs', async () =
   assert.match(badConfig.stderr, /gate\.conf:2.*'gate\.metric' must be one of logprob, top1, cross-entropy/);
   for (const r of [badSpec, missing, unknown, badConfig]) assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+test('the shipped conf/gate.conf and conf/report.conf hold exactly the code defaults', async () => {
+  const { loadGateConfig } = await import('../../src/gate/config.ts');
+  const { loadReportConfig, REPORT_DEFAULTS } = await import('../../src/report/config.ts');
+  const { packagePath } = await import('../../src/util/paths.ts');
+  const gateConf = loadGateConfig(packagePath('conf', 'gate.conf'));
+  assert.deepEqual(gateConf.rules, DEFAULT_RULES);
+  assert.deepEqual(gateConf.testbeds, []);
+  assert.deepEqual(loadReportConfig(packagePath('conf', 'report.conf')), REPORT_DEFAULTS);
+});
