@@ -9,21 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openModel } from '../src/models/index.ts';
-import { scoreTestbed } from '../src/score/score.ts';
-import { buildTestbed } from '../src/testbeds/build.ts';
 import { packagePath } from '../src/util/paths.ts';
-import { bestOf, printTable } from './common.ts';
+import { bestOf, printTable, scoredThousandSnippets } from './common.ts';
 
 export async function benchGate(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cge-bench-gate-'));
   try {
-    const testbed = join(dir, 'tb');
-    const { manifest } = await buildTestbed({ corpus: packagePath('testbeds', 'corpus', 'default.jsonl.gz'), out: testbed, intervention: 'rename-identifiers', limit: 500, seed: 1 });
-    const db = join(dir, 'baseline.duckdb');
-    const model = await openModel(`builtin:${packagePath('models', 'demo')}`);
-    await scoreTestbed({ model, testbed, db, quiet: true });
-    await model.dispose();
+    const { testbed, db, rows } = await scoredThousandSnippets(dir);
     const bin = packagePath('bin', 'codegen-eval.mjs');
     const run = (candidate: string, database: string) => {
       const child = spawnSync(process.execPath, [bin, 'gate', '--baseline', 'demo', '--candidate', candidate, '--testbed', testbed, '--db', database, '--quiet', '--json'], { encoding: 'utf8' });
@@ -36,7 +28,7 @@ export async function benchGate(): Promise<void> {
       copyFileSync(db, copy); // the baseline cached, the candidate not
       run('demo-gru', copy);
     });
-    printTable(`gate on ${manifest.counts.rows} snippets, cached baseline (seconds)`, ['what', 'seconds'], [
+    printTable(`gate on ${rows} snippets, cached baseline (seconds)`, ['what', 'seconds'], [
       ['gate, candidate scores cached too (the decision itself)', cached.toFixed(2)],
       ['gate, candidate (demo GRU) scored in the run', fresh.toFixed(2)],
     ]);

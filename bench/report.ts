@@ -9,24 +9,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openModel } from '../src/models/index.ts';
 import { findBrowser, printPdf } from '../src/report/pdf.ts';
-import { scoreTestbed } from '../src/score/score.ts';
-import { buildTestbed } from '../src/testbeds/build.ts';
 import { packagePath } from '../src/util/paths.ts';
-import { bestOf, printTable } from './common.ts';
+import { bestOf, printTable, scoredThousandSnippets } from './common.ts';
 
 export async function benchReport(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cge-bench-report-'));
   try {
-    const testbed = join(dir, 'tb');
-    const { manifest } = await buildTestbed({ corpus: packagePath('testbeds', 'corpus', 'default.jsonl.gz'), out: testbed, intervention: 'rename-identifiers', limit: 500, seed: 1 });
-    const db = join(dir, 'scores.duckdb');
-    const model = await openModel(`builtin:${packagePath('models', 'demo')}`);
-    const t0 = performance.now();
-    const summary = await scoreTestbed({ model, testbed, db, quiet: true });
-    await model.dispose();
-    console.log(`scored ${manifest.counts.rows} snippets (${summary.tokens} tokens) with the demo model in ${((performance.now() - t0) / 1000).toFixed(1)} s (not part of the figures below)`);
+    const { testbed, db, rows: snippets, tokens, scoreSeconds } = await scoredThousandSnippets(dir);
+    console.log(`scored ${snippets} snippets (${tokens} tokens) with the demo model in ${scoreSeconds.toFixed(1)} s (not part of the figures below)`);
 
     const bin = packagePath('bin', 'codegen-eval.mjs');
     const args = [bin, 'report', '--model', 'demo', '--testbed', testbed, '--db', db, '--out', join(dir, 'report'), '--quiet'];
@@ -40,7 +31,7 @@ export async function benchReport(): Promise<void> {
       const kb = /peak-kb (\d+)/.exec(child.stderr)?.[1];
       if (kb) peakMb = Number(kb) / 1024;
     });
-    const rows: (string | number)[][] = [[`report, ${manifest.counts.rows} snippets, scores cached${browser ? ', with PDF' : ', no browser: --no-pdf'}`, wall.toFixed(2), '10', (wall / 10).toFixed(2), Number.isFinite(peakMb) ? peakMb.toFixed(0) : '-']];
+    const rows: (string | number)[][] = [[`report, ${snippets} snippets, scores cached${browser ? ', with PDF' : ', no browser: --no-pdf'}`, wall.toFixed(2), '10', (wall / 10).toFixed(2), Number.isFinite(peakMb) ? peakMb.toFixed(0) : '-']];
     if (browser) {
       const pdf = await bestOf(3, async () => { await printPdf(join(dir, 'report', 'index.html'), join(dir, 'bench.pdf')); });
       rows.push(['PDF step (launch, print, close)', pdf.toFixed(2), '2', (pdf / 2).toFixed(2), '-']);

@@ -6,7 +6,6 @@
  * onnxruntime-node is imported only after the TensorFlow.js runs: once loaded in a process, it slows
  * the wasm backend about eightfold (measured here).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { encodeModel } from '../src/models/onnx/proto.ts';
 import { selectBackend, tf } from '../src/train/backend.ts';
 import { validateConfig } from '../src/train/config.ts';
 import { createModel } from '../src/train/models/index.ts';
-import { printTable } from './common.ts';
+import { printTable, torchAnchor } from './common.ts';
 import { createRandom } from '../src/util/random.ts';
 
 const VOCAB = 4096;
@@ -38,51 +37,15 @@ async function timeIt(seconds: number, fn: () => Promise<void> | void): Promise<
   return (n * BATCH * CONTEXT) / ((performance.now() - t0) / 1000);
 }
 
-const TORCH = `
-import sys, time, math, torch, torch.nn as nn, torch.nn.functional as F
-torch.set_num_threads(1); torch.manual_seed(0)
-kind, seconds = sys.argv[1], float(sys.argv[2]); V, B, T, d, L, H = 4096, 16, 128, 256, 4, 4
-class Block(nn.Module):
-    def __init__(s):
-        super().__init__(); s.ln1 = nn.LayerNorm(d); s.qkv = nn.Linear(d, 3*d); s.o = nn.Linear(d, d); s.ln2 = nn.LayerNorm(d); s.w1 = nn.Linear(d, 4*d); s.w2 = nn.Linear(4*d, d)
-        s.register_buffer('mask', torch.triu(torch.full((T, T), -1e9), 1))
-    def forward(s, x):
-        b, t, _ = x.shape
-        q, k, v = s.qkv(s.ln1(x)).split(d, 2)
-        q, k, v = [u.view(b, t, H, d // H).transpose(1, 2) for u in (q, k, v)]
-        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // H) + s.mask[:t, :t], -1)
-        x = x + s.o((a @ v).transpose(1, 2).reshape(b, t, d))
-        return x + s.w2(F.gelu(s.w1(s.ln2(x)), approximate='tanh'))
-class GPT(nn.Module):
-    def __init__(s):
-        super().__init__(); s.wte = nn.Embedding(V, d); s.wpe = nn.Embedding(T, d); s.blocks = nn.ModuleList([Block() for _ in range(L)]); s.lnf = nn.LayerNorm(d)
-    def forward(s, ids):
-        x = s.wte(ids) + s.wpe(torch.arange(ids.shape[1]))
-        for b in s.blocks: x = b(x)
-        return s.lnf(x) @ s.wte.weight.T
-class GRU(nn.Module):
-    def __init__(s):
-        super().__init__(); s.emb = nn.Embedding(V, 256); s.rnn = nn.GRU(256, 512, 1, batch_first=True); s.out = nn.Linear(512, V)
-    def forward(s, ids): return s.out(s.rnn(s.emb(ids))[0])
-m = (GPT() if kind == 'gpt' else GRU()).eval(); x = torch.randint(0, V, (B, T))
-with torch.no_grad():
-    torch.log_softmax(m(x), -1); n = 0; t0 = time.perf_counter()
-    while time.perf_counter() - t0 < seconds or n < 2:
-        torch.log_softmax(m(x), -1); n += 1
-print(n * B * T / (time.perf_counter() - t0))
-`;
 
 export async function benchScore(): Promise<void> {
   const seconds = Number(process.env.BENCH_SCORE_SECONDS ?? 8);
   const backend = await selectBackend('wasm');
   const input = ids();
   const dir = mkdtempSync(join(tmpdir(), 'cge-score-'));
-  const script = join(dir, 'torch_score.py');
-  writeFileSync(script, TORCH);
-  const torch = (kind: string) => {
-    const r = spawnSync('/usr/bin/python3', [script, kind, String(seconds)], { encoding: 'utf8' });
-    return r.status === 0 ? Number(r.stdout.trim()) : undefined;
-  };
+  const torch = (kind: 'gpt' | 'gru') => torchAnchor('score', kind === 'gpt'
+    ? { kind, vocab: VOCAB, batch: BATCH, context: CONTEXT, width: 256, layers: 4, heads: 4 }
+    : { kind, vocab: VOCAB, batch: BATCH, context: CONTEXT, embedding: 256, units: 512, layers: 1 }, seconds);
   const rows: (string | number)[][] = [];
   const tfjs: Record<string, number> = {};
   const gptModels: ReturnType<typeof createModel>[] = [];

@@ -6,15 +6,12 @@
  * 1 x 512, context 128, batch 16. Dropout is off in both. BENCH_TRAIN_SECONDS bounds each measurement.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { selectBackend, tf } from '../src/train/backend.ts';
 import { validateConfig, type ModelConfig } from '../src/train/config.ts';
 import { createModel } from '../src/train/models/index.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/trainer.ts';
-import { printTable } from './common.ts';
+import { printTable, torchAnchor } from './common.ts';
 import { createRandom } from '../src/util/random.ts';
 
 interface Case { name: string; vocab: number; batch: number; model: Partial<ModelConfig> }
@@ -57,53 +54,6 @@ async function ours(c: Case, seconds: number): Promise<number> {
   return (steps * c.batch * config.model.context) / elapsed;
 }
 
-const TORCH = `
-import sys, time, math, torch, torch.nn as nn, torch.nn.functional as F
-torch.set_num_threads(1); torch.manual_seed(0)
-kind, vocab, batch, ctx, d, layers, heads, emb, units, seconds = sys.argv[1], *map(int, sys.argv[2:10]), float(sys.argv[10])
-class Block(nn.Module):
-    def __init__(s):
-        super().__init__(); s.ln1 = nn.LayerNorm(d); s.qkv = nn.Linear(d, 3*d); s.o = nn.Linear(d, d); s.ln2 = nn.LayerNorm(d); s.w1 = nn.Linear(d, 4*d); s.w2 = nn.Linear(4*d, d)
-        s.register_buffer('mask', torch.triu(torch.full((ctx, ctx), -1e9), 1))
-    def forward(s, x):
-        B, T, _ = x.shape
-        q, k, v = s.qkv(s.ln1(x)).split(d, 2)
-        q, k, v = [t.view(B, T, heads, d // heads).transpose(1, 2) for t in (q, k, v)]
-        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // heads) + s.mask[:T, :T], -1)
-        x = x + s.o((a @ v).transpose(1, 2).reshape(B, T, d))
-        return x + s.w2(F.gelu(s.w1(s.ln2(x)), approximate='tanh'))
-class GPT(nn.Module):
-    def __init__(s):
-        super().__init__(); s.wte = nn.Embedding(vocab, d); s.wpe = nn.Embedding(ctx, d); s.blocks = nn.ModuleList([Block() for _ in range(layers)]); s.lnf = nn.LayerNorm(d)
-    def forward(s, ids):
-        x = s.wte(ids) + s.wpe(torch.arange(ids.shape[1]))
-        for b in s.blocks: x = b(x)
-        return s.lnf(x) @ s.wte.weight.T
-class RNN(nn.Module):
-    def __init__(s):
-        super().__init__(); s.emb = nn.Embedding(vocab, emb); s.rnn = nn.GRU(emb, units, layers, batch_first=True); s.out = nn.Linear(units, vocab)
-    def forward(s, ids): return s.out(s.rnn(s.emb(ids))[0])
-model = GPT() if kind == 'gpt' else RNN()
-opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-ids = torch.randint(0, vocab, (batch, ctx + 1)); x, y = ids[:, :-1], ids[:, 1:]
-def step():
-    opt.zero_grad(); loss = F.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1)); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
-step(); steps = 0; t0 = time.perf_counter()
-while time.perf_counter() - t0 < seconds or steps < 2:
-    step(); steps += 1
-print(steps * batch * ctx / (time.perf_counter() - t0))
-`;
-
-function torch(c: Case, seconds: number, script: string): number | undefined {
-  const m = { width: 0, layers: 1, heads: 1, embedding: 0, units: 0, context: 0, ...c.model };
-  const r = spawnSync('/usr/bin/python3', [script, m.type!, String(c.vocab), String(c.batch), String(m.context), String(m.width), String(m.layers), String(m.heads), String(m.embedding), String(m.units), String(seconds)], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`PyTorch failed: ${r.stderr.slice(-300)}`);
-    return undefined;
-  }
-  return Number(r.stdout.trim());
-}
-
 export async function benchTrain(): Promise<void> {
   const seconds = Number(process.env.BENCH_TRAIN_SECONDS ?? 15);
   const backend = await selectBackend((process.env.BENCH_BACKEND as 'wasm' | undefined) ?? 'auto');
@@ -114,15 +64,14 @@ export async function benchTrain(): Promise<void> {
     const gflops = Number(probe.stdout.trim());
     console.log(`PyTorch's matmul: ${gflops.toFixed(0)} GFLOP/s${gflops < 30 ? ' (the reference BLAS: apt-get install libopenblas0-pthread for the anchor measured in the issue)' : ''}`);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'cge-train-'));
-  const script = join(dir, 'torch_bench.py');
-  writeFileSync(script, TORCH);
   const rows: (string | number)[][] = [];
   for (const c of CASES) {
-    const pt = haveTorch ? torch(c, seconds, script) : undefined;
+    const m = c.model;
+    const pt = haveTorch
+      ? torchAnchor('train', { kind: m.type === 'gpt' ? 'gpt' : 'gru', vocab: c.vocab, batch: c.batch, context: m.context!, width: m.width, layers: m.layers!, heads: m.heads, embedding: m.embedding, units: m.units }, seconds)
+      : undefined;
     const us = await ours(c, seconds);
     rows.push([c.name, Math.round(us), pt ? Math.round(pt) : '-', pt ? `${(us / pt).toFixed(2)}x` : '-']);
   }
-  rmSync(dir, { recursive: true, force: true });
   printTable(`training throughput, tokens/s (codegen-eval on ${backend}; PyTorch CPU, 1 thread; higher is better)`, ['model', 'codegen-eval', 'PyTorch', 'ratio'], rows);
 }

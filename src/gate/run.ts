@@ -12,7 +12,6 @@ import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
 import { openTestbed, type TestbedHandle } from '../testbeds/read.ts';
 import { UserError } from '../util/errors.ts';
-import { packagePath } from '../util/paths.ts';
 import { decideGate, type ConceptSample, type GateDecision, type GateRules } from './gate.ts';
 
 export interface GateOptions {
@@ -39,10 +38,8 @@ export interface GateResult extends GateDecision {
   runIds: { baseline: string[]; candidate: string[] };
 }
 
-const modelSpec = (spec: string) => (spec === 'demo' ? `builtin:${packagePath('models', 'demo')}` : spec);
-
 async function scoreAll(spec: string, testbedDirs: string[], db: string, options: GateOptions): Promise<string[]> {
-  const model = await openModel(modelSpec(spec), options.modelOptions);
+  const model = await openModel(spec, options.modelOptions);
   try {
     const runIds: string[] = [];
     for (const dir of testbedDirs) {

@@ -13,6 +13,7 @@ import { selectBackend, tf, type BackendName } from '../train/backend.ts';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { packagePath } from '../util/paths.ts';
+import { slidingWindows, tokenTexts } from './windows.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
@@ -76,12 +77,8 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
     const ranks = new Int32Array(n);
     const entropy = new Float64Array(n).fill(NaN);
     const top: { token: string; logprob: number }[][] = [];
-    // targets are seq[1..n] (the text's tokens); window [s, s + context) predicts seq[s+1 .. s+context]
-    let scoredUpTo = 0; // targets 1..scoredUpTo are done
-    for (let s = 0; scoredUpTo < n; s += stride) {
-      const end = Math.min(s + context, n); // last input position (exclusive) that predicts a target <= n
+    for (const { start: s, end, firstTarget } of slidingWindows(n, context, stride)) {
       const input = seq.subarray(s, end);
-      const firstTarget = Math.max(scoredUpTo + 1, s + 1);
       const logits = tf.tidy(() => tf.reshape(model.forward(tf.tensor2d(input, [1, input.length], 'int32'), false, 0), [input.length, tokenizer.vocabSize]) as tf.Tensor2D);
       const rows = tf.slice(logits, [firstTarget - 1 - s, 0], [end - (firstTarget - 1), tokenizer.vocabSize]) as tf.Tensor2D;
       const targets = seq.slice(firstTarget, end + 1);
@@ -101,11 +98,8 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
         ranks[tokenIndex] = stats.ranks[k];
         entropy[tokenIndex] = stats.entropy[k];
       }
-      scoredUpTo = end;
-      if (end >= n) break;
     }
-    const tokens = Array.from({ length: n }, (_, t) => text.slice(offsets[2 * t], offsets[2 * t + 1]));
-    return { tokens, offsets, logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
+    return { tokens: tokenTexts(text, offsets, n), offsets, logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
   }
 
   return {

@@ -13,6 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
+import { slidingWindows, tokenTexts } from './windows.ts';
 
 const REQUIRED = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 
@@ -55,11 +56,9 @@ export async function openHf(spec: string, path: string, options: { stride?: num
     const ranks = new Int32Array(n);
     const entropy = new Float64Array(n).fill(NaN);
     const top: { token: string; logprob: number }[][] = [];
-    let scoredUpTo = 0;
-    for (let s = 0; scoredUpTo < n; s += stride) {
-      const end = Math.min(s + context, n);
+    for (const { start: s, end, firstTarget } of slidingWindows(n, context, stride)) {
       const { data, vocab } = await logitsOf(seq.subarray(s, end));
-      for (let target = Math.max(scoredUpTo + 1, s + 1); target <= end; target++) {
+      for (let target = firstTarget; target <= end; target++) {
         const row = data.subarray((target - 1 - s) * vocab, (target - s) * vocab);
         let max = -Infinity;
         for (const v of row) if (v > max) max = v;
@@ -82,11 +81,8 @@ export async function openHf(spec: string, path: string, options: { stride?: num
           top[target - 1] = best.map((i) => ({ token: tokenizer.decode([i]), logprob: row[i] - lse }));
         }
       }
-      scoredUpTo = end;
-      if (end >= n) break;
     }
-    const tokens = Array.from({ length: n }, (_, t) => text.slice(offsets[2 * t], offsets[2 * t + 1]));
-    return { tokens, offsets, logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
+    return { tokens: tokenTexts(text, offsets, n), offsets, logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
   }
 
   return {

@@ -1,6 +1,6 @@
 /**
  * Model specs (`--model`):
- * - `builtin:DIR` or `builtin:NAME` (a folder under ./models): a model trained by codegen-eval;
+ * - `builtin:DIR` or `builtin:NAME` (a folder under ./models, else the shipped models/, e.g. `demo`): a model trained by codegen-eval;
  * - `logprobs:FILE.jsonl`: log-probs computed elsewhere, one record per testbed row;
  * - `openai:URL#MODEL`: an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve);
  * - `hf:DIR`: a local Hugging Face folder with ONNX weights, through @huggingface/transformers.

@@ -12,7 +12,7 @@
  *   covariates (those the treatment itself determines left out) plus the model-token count and the
  *   language; balance and propensity overlap for the overall outcome; a placebo refutation.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { ScoresReader } from '../score/store.ts';
 import { bootstrap } from '../stats/bootstrap.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
 import { causalQuestion, estimateEffect, propensityScores, type EffectEstimate } from '../stats/effect.ts';
@@ -90,16 +90,6 @@ export interface ModelAnalysis {
   hardest: { testbed: string; rowId: string; meanLogprob: number }[];
 }
 
-async function query(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
-  const con = await instance.connect();
-  try {
-    return (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    con.closeSync();
-    instance.closeSync();
-  }
-}
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -113,11 +103,20 @@ export interface AnalyzeInput {
   caliper?: number;
 }
 
-export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: ModelAnalysis; pairedRaw: PairedEffect[]; observationalRaw: ObservationalEffect[] }> {
-  const { db, runs, seed } = input;
+export async function analyzeModel(input: AnalyzeInput): Promise<ModelAnalysis> {
+  const reader = await ScoresReader.open(input.db);
+  try {
+    return await analyzeWith(reader, input);
+  } finally {
+    reader.close();
+  }
+}
+
+async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<ModelAnalysis> {
+  const { runs, seed } = input;
   const runList = runs.map((r) => quote(r.runId)).join(', ');
   // decomposition over control arms
-  const conceptRows = await query(db, `SELECT c.concept, c.row_id, c.mean_logprob, c.mean_prob, c.top1_accuracy, c.scored FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id IN (${runList}) AND s.arm = 'control' AND c.scored > 0 ORDER BY c.concept, c.run_id, c.row_id`);
+  const conceptRows = await reader.rows(`SELECT c.concept, c.row_id, c.mean_logprob, c.mean_prob, c.top1_accuracy, c.scored FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id IN (${runList}) AND s.arm = 'control' AND c.scored > 0 ORDER BY c.concept, c.run_id, c.row_id`);
   const byConcept = new Map<string, { lp: number[]; p: number[]; top1: number[]; tokens: number }>();
   for (const r of conceptRows) {
     const c = String(r.concept);
@@ -135,7 +134,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
     return { concept, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: (boot ? boot.ci : [NaN, NaN]) as [number, number], meanProb: mean(e.p), top1: e.top1.length ? mean(e.top1) : null, quartiles };
   }).sort((a, b) => a.meanLogprob - b.meanLogprob);
   // per AST leaf type and language: snippet means, bootstrap CI over snippets, as for concepts
-  const nodeRows = await query(db, `SELECT language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
+  const nodeRows = await reader.rows(`SELECT language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
       SELECT s.language, t.row_id, unnest(string_split(t.leaf_types, ',')) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
       WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t.leaf_types <> '')
     GROUP BY language, leaf, row_id ORDER BY language, leaf, row_id`);
@@ -158,7 +157,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
   }
 
   // covariates of the original snippets, each function once (the same code is in several testbeds)
-  const covariateRows = await query(db, `SELECT regexp_replace(row_id, '#control$', '') AS key, any_value(covariates) AS covariates, any_value(mean_logprob) AS y FROM snippets WHERE run_id IN (${runList}) AND arm = 'control' AND scored > 0 GROUP BY key ORDER BY key`);
+  const covariateRows = await reader.rows(`SELECT regexp_replace(row_id, '#control$', '') AS key, any_value(covariates) AS covariates, any_value(mean_logprob) AS y FROM snippets WHERE run_id IN (${runList}) AND arm = 'control' AND scored > 0 GROUP BY key ORDER BY key`);
   const covariateValues = new Map<string, number[]>();
   const outcome: number[] = [];
   for (const r of covariateRows) {
@@ -181,7 +180,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
     }
   }
   if (correlations.length) pAdjust(correlations.map((c) => c.p), 'BH').forEach((q, i) => (correlations[i].q = q));
-  const hardestRows = await query(db, `SELECT r.testbed, s.row_id, s.mean_logprob FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${runList}) AND s.arm = 'control' AND s.scored >= 20 ORDER BY s.mean_logprob, s.row_id LIMIT 20`);
+  const hardestRows = await reader.rows(`SELECT r.testbed, s.row_id, s.mean_logprob FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${runList}) AND s.arm = 'control' AND s.scored >= 20 ORDER BY s.mean_logprob, s.row_id LIMIT 20`);
   const hardest = hardestRows.map((r) => ({ testbed: String(r.testbed), rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) }));
 
   const paired: PairedEffect[] = [];
@@ -191,7 +190,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
   for (const run of runs) {
     const m = run.manifest;
     if (m.design === 'paired') {
-      const rows = await query(db, `SELECT s.pair_id, s.arm, c.concept, c.mean_logprob FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id = ${quote(run.runId)} AND c.scored > 0
+      const rows = await reader.rows(`SELECT s.pair_id, s.arm, c.concept, c.mean_logprob FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id = ${quote(run.runId)} AND c.scored > 0
         UNION ALL SELECT pair_id, arm, '(all tokens)' AS concept, mean_logprob FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       const byPair = new Map<string, Map<string, { control?: number; treated?: number }>>();
       for (const r of rows) {
@@ -203,7 +202,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
         byPair.set(c, pairs);
       }
       const bins = 20;
-      const histogramRows = await query(db, `WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL)
+      const histogramRows = await reader.rows(`WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL)
         SELECT concept, arm, bin, count(*) AS n FROM (SELECT unnest(string_split(concepts, ',')) AS concept, arm, bin FROM t WHERE concepts <> '' UNION ALL SELECT '(all tokens)' AS concept, arm, bin FROM t) GROUP BY concept, arm, bin`);
       const histograms = new Map<string, { control: number[]; treated: number[] }>();
       for (const r of histogramRows) {
@@ -227,8 +226,8 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
       }
     } else {
       const excluded = new Set(m.treatment.excludedCovariates ?? []);
-      const snippets = await query(db, `SELECT row_id, arm, language, mean_logprob, covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
-      const concepts = await query(db, `SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       const covariateNames = Object.keys(JSON.parse(String(snippets[0]?.covariates ?? '{}')) as Record<string, number>).filter((k) => !excluded.has(k) && k !== 'errorNodes');
       const info = new Map(snippets.map((s) => [String(s.row_id), s]));
       const outcomes = new Map<string, Map<string, number>>([['(all tokens)', new Map(snippets.map((s) => [String(s.row_id), Number(s.mean_logprob)]))]]);
@@ -286,7 +285,7 @@ export async function analyzeModel(input: AnalyzeInput): Promise<{ analysis: Mod
       }
     }
   }
-  return { analysis: { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, covariates, correlations, nodeTypes, paired, observational, balance, refutations, hardest }, pairedRaw: paired, observationalRaw: observational };
+  return { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, covariates, correlations, nodeTypes, paired, observational, balance, refutations, hardest };
 }
 
 function histogramDistance(h: { control: number[]; treated: number[] } | undefined): number {

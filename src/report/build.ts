@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import type { TopLevelSpec } from 'vega-lite';
 import { openModel, type OpenOptions } from '../models/index.ts';
-import { scoreTestbed } from '../score/score.ts';
+import { scoreTestbed, sha256Files } from '../score/score.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
-import { openTestbed } from '../testbeds/read.ts';
+import { openTestbed, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
 import { inspectTestbed } from '../testbeds/inspect.ts';
 import type { TestbedManifest } from '../testbeds/build.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -28,8 +28,6 @@ import { decompositionSpec, distributionSpec, fontWarning, nodeTypeSpec, lovePlo
 import { latexTables } from './latex.ts';
 import { findBrowser, printPdf } from './pdf.ts';
 import { compareModels, type ModelDifference } from './compare.ts';
-import { readTestbedRows } from '../testbeds/read.ts';
-import { sha256Files } from '../score/score.ts';
 
 export interface ReportOptions {
   models: string[];
@@ -63,10 +61,6 @@ export interface ReportResult {
   pdfSkipped?: string;
 }
 
-/** `demo` is the small GPT that ships in models/demo. */
-function modelSpec(spec: string): string {
-  return spec === 'demo' ? `builtin:${packagePath('models', 'demo')}` : spec;
-}
 
 const multipleModelsOf = (options: ReportOptions) => (options.models.length > 1 ? '%MODEL%, ' : '');
 const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
@@ -93,7 +87,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const analyses: ModelAnalysis[] = [];
   const modelRows: { spec: string; kind: string; details: string; tokens: number; identity: string }[] = [];
   for (const requested of options.models) {
-    const model = await openModel(modelSpec(requested), options.modelOptions);
+    const model = await openModel(requested, options.modelOptions);
     const runs: { testbed: string; runId: string; manifest: TestbedManifest }[] = [];
     let tokens = 0;
     try {
@@ -107,7 +101,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       await model.dispose();
     }
     log(`analysing ${requested}`);
-    const { analysis } = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper });
+    const analysis = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper });
     analyses.push(analysis);
     const info = model.info;
     const details = Object.keys(info).filter((k) => ['string', 'number', 'boolean'].includes(typeof info[k])).map((k) => `${k} ${String(info[k])}`).join(', ');
@@ -306,23 +300,28 @@ function softwareVersions(): Record<string, string> {
   return versions;
 }
 
-async function hardestSnippets(analyses: ModelAnalysis[], testbeds: ReturnType<typeof openTestbed>[], count: number): Promise<{ model: string; testbed: string; id: string; language: string; meanLogprob: string; code: string }[]> {
+async function hardestSnippets(analyses: ModelAnalysis[], testbeds: TestbedHandle[], count: number): Promise<{ model: string; testbed: string; id: string; language: string; meanLogprob: string; code: string }[]> {
+  // one pass over each testbed's rows, for every candidate of every model
+  const wanted = new Set(analyses.flatMap((a) => a.hardest.map((h) => `${h.testbed}\u0000${h.rowId}`)));
+  const rows = new Map<string, { code: string; language: string }>();
+  for (const testbed of testbeds) {
+    if (!analyses.some((a) => a.hardest.some((h) => h.testbed === testbed.manifest.name))) continue;
+    for await (const row of readTestbedRows(testbed)) {
+      const key = `${testbed.manifest.name}\u0000${row.id}`;
+      if (wanted.has(key)) rows.set(key, { code: row.code, language: row.language });
+    }
+  }
   const examples: { model: string; testbed: string; id: string; language: string; meanLogprob: string; code: string }[] = [];
   for (const a of analyses) {
     const shown = new Set<string>(); // the same function appears in several testbeds
     for (const h of a.hardest) {
+      const row = rows.get(`${h.testbed}\u0000${h.rowId}`);
       if (shown.size >= count) break;
-      const testbed = testbeds.find((t) => t.manifest.name === h.testbed);
-      if (!testbed) continue;
-      for await (const row of readTestbedRows(testbed)) {
-        if (row.id !== h.rowId) continue;
-        if (shown.has(row.code)) break;
-        shown.add(row.code);
-        const lines = row.code.split('\n');
-        const code = lines.length > 30 ? `${lines.slice(0, 30).join('\n')}\n... (${lines.length - 30} more lines)` : row.code;
-        examples.push({ model: a.model, testbed: h.testbed, id: h.rowId, language: row.language, meanLogprob: f(h.meanLogprob), code });
-        break;
-      }
+      if (!row || shown.has(row.code)) continue;
+      shown.add(row.code);
+      const lines = row.code.split('\n');
+      const code = lines.length > 30 ? `${lines.slice(0, 30).join('\n')}\n... (${lines.length - 30} more lines)` : row.code;
+      examples.push({ model: a.model, testbed: h.testbed, id: h.rowId, language: row.language, meanLogprob: f(h.meanLogprob), code });
     }
   }
   return examples;

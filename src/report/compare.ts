@@ -8,7 +8,7 @@
  * two-sided: 2 min(P*(d <= 0), P*(d >= 0))), Cliff's delta; q: Benjamini-Hochberg over every
  * concept and candidate. A model "wins" a concept only when q < alpha and both p-values agree.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { ScoresReader } from '../score/store.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
 import { mean } from '../stats/mean.ts';
 import { pAdjust } from '../stats/padjust.ts';
@@ -42,8 +42,7 @@ export interface ModelDifference {
  */
 export async function snippetMetric(db: string, runIds: string[], metric: 'logprob' | 'top1' | 'cross-entropy' = 'logprob'): Promise<Map<string, { value: number; tokens: number }>> {
   const list = runIds.map((r) => `'${r.replace(/'/g, "''")}'`).join(', ');
-  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
-  const con = await instance.connect();
+  const reader = await ScoresReader.open(db);
   try {
     const sql = metric === 'logprob'
       ? `WITH t AS (
@@ -59,13 +58,12 @@ export async function snippetMetric(db: string, runIds: string[], metric: 'logpr
           WHERE c.run_id IN (${list}) AND s.arm = 'control' AND c.scored > 0
         UNION ALL SELECT r.testbed, s.row_id, '(all tokens)' AS concept, s.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, s.scored AS tokens
           FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${list}) AND s.arm = 'control' AND s.scored > 0`;
-    const rows = (await con.runAndReadAll(sql)).getRowObjectsJS() as { testbed: string; row_id: string; concept: string; value: number | null; tokens: number | bigint }[];
+    const rows = await reader.rows<{ testbed: string; row_id: string; concept: string; value: number | null; tokens: number | bigint }>(sql);
     const out = new Map<string, { value: number; tokens: number }>();
     for (const r of rows) if (r.value !== null) out.set(`${r.concept}\u0000${r.testbed}\u0000${r.row_id}`, { value: Number(r.value), tokens: Number(r.tokens) });
     return out;
   } finally {
-    con.closeSync();
-    instance.closeSync();
+    reader.close();
   }
 }
 

@@ -57,14 +57,26 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down'];
 const ERROR_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
+/**
+ * Encodings that tell series (models, testbeds) apart: colour and shape (so they survive greyscale
+ * print), and side-by-side rows within a category. One series needs none of them, nor a legend.
+ */
+function seriesEncodings(field: string, domain: string[], title: string | null = field, legendOrient?: 'bottom') {
+  const legend = domain.length > 1 ? (legendOrient ? { orient: legendOrient } : {}) : null;
+  return {
+    colour: { field, type: 'nominal' as const, title, scale: { domain, range: ERROR_COLOURS }, legend },
+    shape: { field, type: 'nominal' as const, title, scale: { domain, range: SHAPES }, legend },
+    yOffset: domain.length > 1 ? { yOffset: { field, type: 'nominal' as const, scale: { domain } } } : {},
+  };
+}
+
 /** Mean log-prob per concept with its bootstrap CI, one colour per model. */
 export function decompositionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
   const order = [...new Set([...rows].sort((a, b) => a.meanLogprob - b.meanLogprob).map((r) => r.concept))];
   const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ concept: r.concept, model: r.model, mean: r.meanLogprob, lo: Number.isFinite(r.ci[0]) ? r.ci[0] : r.meanLogprob, hi: Number.isFinite(r.ci[1]) ? r.ci[1] : r.meanLogprob }));
-  const colour = { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range: ERROR_COLOURS }, legend: models.length > 1 ? {} : null };
+  const { colour, shape, yOffset } = seriesEncodings('model', models);
   const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
-  const yOffset = models.length > 1 ? { yOffset: { field: 'model', type: 'nominal' as const, scale: { domain: models } } } : {};
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 420,
@@ -72,7 +84,7 @@ export function decompositionSpec(rows: (ConceptPerformance & { model: string })
     data: { values: data },
     layer: [
       { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
-      { mark: { type: 'point', filled: true, size: 45 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape: { field: 'model', type: 'nominal', scale: { domain: models, range: SHAPES }, legend: models.length > 1 ? {} : null } } },
+      { mark: { type: 'point', filled: true, size: 45 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape } },
     ],
   };
 }
@@ -83,8 +95,7 @@ interface ForestRow { label: string; group: string; estimate: number; lo: number
 function forestSpec(rows: ForestRow[], xTitle: string): TopLevelSpec {
   const groups = [...new Set(rows.map((r) => r.group))];
   const y = { field: 'label', type: 'nominal' as const, sort: null, title: null };
-  const yOffset = groups.length > 1 ? { yOffset: { field: 'group', type: 'nominal' as const, scale: { domain: groups } } } : {};
-  const colour = { field: 'group', type: 'nominal' as const, title: null, scale: { domain: groups, range: ERROR_COLOURS }, legend: groups.length > 1 ? { orient: 'bottom' as const } : null };
+  const { colour, shape, yOffset } = seriesEncodings('group', groups, null, 'bottom');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 420,
@@ -97,7 +108,7 @@ function forestSpec(rows: ForestRow[], xTitle: string): TopLevelSpec {
         mark: { type: 'point', size: 45, strokeWidth: 1.5 },
         encoding: {
           y, ...yOffset, x: { field: 'estimate', type: 'quantitative' }, color: colour,
-          shape: { field: 'group', type: 'nominal', title: null, scale: { domain: groups, range: SHAPES }, legend: groups.length > 1 ? { orient: 'bottom' as const } : null },
+          shape,
           fill: { condition: { test: 'datum.significant', field: 'group', type: 'nominal', scale: { domain: groups, range: ERROR_COLOURS } }, value: 'white' },
         },
       },
@@ -181,8 +192,7 @@ export function distributionSpec(rows: (ConceptPerformance & { model: string })[
   const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ concept: r.concept, model: r.model, min: r.quartiles[0], q1: r.quartiles[1], median: r.quartiles[2], q3: r.quartiles[3], max: r.quartiles[4] }));
   const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
-  const yOffset = models.length > 1 ? { yOffset: { field: 'model', type: 'nominal' as const, scale: { domain: models } } } : {};
-  const colour = { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range: ERROR_COLOURS }, legend: models.length > 1 ? {} : null };
+  const { colour, yOffset } = seriesEncodings('model', models);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 420,
@@ -200,9 +210,8 @@ export function distributionSpec(rows: (ConceptPerformance & { model: string })[
 export function nodeTypeSpec(rows: (NodeTypePerformance & { model: string })[]): TopLevelSpec {
   const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ language: r.language, nodeType: r.nodeType, model: r.model, mean: r.meanLogprob, lo: r.ci[0], hi: r.ci[1] }));
-  const colour = { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range: ERROR_COLOURS }, legend: models.length > 1 ? {} : null };
+  const { colour, shape, yOffset } = seriesEncodings('model', models);
   const y = { field: 'nodeType', type: 'nominal' as const, sort: { field: 'mean', op: 'mean' as const, order: 'ascending' as const }, title: null };
-  const yOffset = models.length > 1 ? { yOffset: { field: 'model', type: 'nominal' as const, scale: { domain: models } } } : {};
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: data },
@@ -213,7 +222,7 @@ export function nodeTypeSpec(rows: (NodeTypePerformance & { model: string })[]):
       height: { step: 15 * Math.max(1, models.length * 0.8) },
       layer: [
         { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
-        { mark: { type: 'point', filled: true, size: 40 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape: { field: 'model', type: 'nominal', scale: { domain: models, range: SHAPES }, legend: null } } },
+        { mark: { type: 'point', filled: true, size: 40 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape } },
       ],
     },
   } as TopLevelSpec;

@@ -172,3 +172,22 @@ export class ScoreStore {
     this.instance.closeSync();
   }
 }
+
+/** A read-only view of a scores database: one instance for any number of queries, then `close`. */
+export class ScoresReader {
+  private constructor(private readonly instance: DuckDBInstance, private readonly connection: DuckDBConnection) {}
+
+  static async open(path: string): Promise<ScoresReader> {
+    const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    return new ScoresReader(instance, await instance.connect());
+  }
+
+  async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    return (await this.connection.runAndReadAll(sql)).getRowObjectsJS() as T[];
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

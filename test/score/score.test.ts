@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { ScoresReader } from '../../src/score/store.ts';
 import { openModel } from '../../src/models/index.ts';
 import { openBuiltin } from '../../src/models/builtin.ts';
 import { aggregateSnippet } from '../../src/score/aggregate.ts';
@@ -40,13 +40,11 @@ async function fixtures(): Promise<{ model: string; testbed: string }> {
 }
 
 async function tableRows(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(db);
-  const con = await instance.connect();
+  const reader = await ScoresReader.open(db);
   try {
-    return (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+    return await reader.rows(sql);
   } finally {
-    con.closeSync();
-    instance.closeSync();
+    reader.close();
   }
 }
 
