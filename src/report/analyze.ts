@@ -228,8 +228,9 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
       const excluded = new Set(m.treatment.excludedCovariates ?? []);
       const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
-      const covariateNames = Object.keys(JSON.parse(String(snippets[0]?.covariates ?? '{}')) as Record<string, number>).filter((k) => !excluded.has(k) && k !== 'errorNodes');
-      const info = new Map(snippets.map((s) => [String(s.row_id), s]));
+      // parsed once per snippet, not once per concept
+      const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: JSON.parse(String(s.covariates)) as Record<string, number> }]));
+      const covariateNames = Object.keys(info.values().next().value?.covariates ?? {}).filter((k) => !excluded.has(k) && k !== 'errorNodes');
       const outcomes = new Map<string, Map<string, number>>([['(all tokens)', new Map(snippets.map((s) => [String(s.row_id), Number(s.mean_logprob)]))]]);
       for (const r of concepts) {
         const map = outcomes.get(String(r.concept)) ?? new Map();
@@ -239,10 +240,10 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
       for (const [concept, values] of [...outcomes].sort(([a], [b]) => (a < b ? -1 : 1))) {
         const ids = [...values.keys()].filter((id) => info.has(id));
         const cols: Record<string, number[] | string[]> = { y: ids.map((id) => values.get(id)!), t: ids.map((id) => (info.get(id)!.arm === 'treated' ? 1 : 0)) };
-        const covs = ids.map((id) => JSON.parse(String(info.get(id)!.covariates)) as Record<string, number>);
+        const covs = ids.map((id) => info.get(id)!.covariates);
         for (const name of covariateNames) cols[name] = covs.map((c) => c[name]);
-        const languages = new Set(ids.map((id) => String(info.get(id)!.language)));
-        if (languages.size > 1) cols.language = ids.map((id) => String(info.get(id)!.language));
+        const languages = new Set(ids.map((id) => info.get(id)!.language));
+        if (languages.size > 1) cols.language = ids.map((id) => info.get(id)!.language);
         const treated = (cols.t as number[]).filter((v) => v === 1).length;
         if (treated < 10 || ids.length - treated < 10) continue;
         const confounders = [...covariateNames.filter((n) => new Set(cols[n] as number[]).size > 1), ...(languages.size > 1 ? ['language'] : [])];
