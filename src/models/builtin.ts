@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { selectBackend, tf, type BackendName } from '../train/backend.ts';
+import { pickTargets, softmaxAndLogSumExp } from '../train/logits.ts';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { packagePath } from '../util/paths.ts';
@@ -38,15 +39,13 @@ export function resolveModelDir(spec: string): string {
 /** Log-probs, ranks and entropies of `targets` under `logits` [T, V]. */
 export function tokenStatistics(logits: tf.Tensor2D, targets: Int32Array): { logprobs: Float32Array; ranks: Int32Array; entropy: Float32Array } {
   return tf.tidy(() => {
-    const T = targets.length;
-    const V = logits.shape[1];
     const t = tf.tensor1d(targets, 'int32');
-    const logp = tf.logSoftmax(logits);
-    const index = tf.add(tf.mul(tf.range(0, T, 1, 'int32'), tf.scalar(V, 'int32')), t);
-    const picked = tf.gather(tf.reshape(logp, [T * V]), index);
-    const target = tf.reshape(tf.gather(tf.reshape(logits, [T * V]), index), [T, 1]);
-    const ranks = tf.add(tf.sum(tf.cast(tf.greater(logits, target), 'int32'), 1), 1);
-    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1));
+    const { p, lse } = softmaxAndLogSumExp(logits);
+    const target = pickTargets(logits, t);
+    const picked = tf.sub(target, lse);
+    const ranks = tf.add(tf.sum(tf.cast(tf.greater(logits, tf.expandDims(target, 1)), 'int32'), 1), 1);
+    // H = -sum p (x - lse) = lse - sum p x
+    const entropy = tf.sub(lse, tf.sum(tf.mul(p, logits), 1));
     return { logprobs: picked.dataSync() as Float32Array, ranks: ranks.dataSync() as Int32Array, entropy: entropy.dataSync() as Float32Array };
   });
 }

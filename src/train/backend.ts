@@ -5,7 +5,9 @@
  * libtensorflow at install and cannot install where there is no network.
  */
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's node build registers no gradients; the union package's node build registers them all
 // against the same tfjs-core instance (its ESM register_all_gradients cannot load under Node's ESM).
@@ -28,11 +30,53 @@ async function tryNative(pkg: string): Promise<boolean> {
   }
 }
 
-async function useWasm(): Promise<void> {
+/** Threads for the wasm backend: CODEGEN_EVAL_THREADS, else every available core. */
+export function wasmThreads(): number {
+  const fromEnv = Number(process.env.CODEGEN_EVAL_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
+}
+
+interface EmscriptenThreads { PThread?: { unusedWorkers: { unref(): void }[]; runningWorkers: { unref(): void }[] } }
+
+/**
+ * Start the wasm backend, threaded when more than one thread is asked for. TensorFlow.js disables
+ * threads under Node (its pthread workers are `blob:` URLs, which worker_threads cannot load) and its
+ * C side caps the pool at half of the logical cores emscripten reports. While the backend initialises,
+ * the worker URL is pointed at wasm-thread-worker.cjs and the core count is reported twice over, so
+ * that the pool gets the threads asked for; both are restored right after. Pinned to
+ * @tensorflow/tfjs-backend-wasm 4.22.0; the parity test runs the threaded kernels against cpu.
+ */
+async function useWasm(threads: number): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
   registerWasmKernels();
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  if (threads <= 1) {
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+    return;
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  wasm.setThreadsCount(threads);
+  const workerScript = fileURLToPath(new URL('./wasm-thread-worker.cjs', import.meta.url));
+  const createObjectURL = URL.createObjectURL;
+  const cpus = os.cpus;
+  URL.createObjectURL = () => workerScript;
+  os.cpus = () => [...cpus(), ...cpus()];
+  try {
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  } finally {
+    URL.createObjectURL = createObjectURL;
+    os.cpus = cpus;
+  }
+  // idle pthreads must not keep the process alive once the work is done
+  const pthreads = (tf.backend() as unknown as { wasm: EmscriptenThreads }).wasm.PThread;
+  for (const worker of [...(pthreads?.unusedWorkers ?? []), ...(pthreads?.runningWorkers ?? [])]) worker.unref();
+}
+
+/** Threads the wasm backend runs its kernels on (1 when another backend is in use). */
+export async function backendThreads(): Promise<number> {
+  if (tf.getBackend() !== 'wasm') return 1;
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  return wasm.getThreadsCount();
 }
 
 /** Select a backend; returns the name of the one in use ('tensorflow' for the native ones). */
@@ -53,7 +97,7 @@ export async function selectBackend(requested: BackendName): Promise<string> {
   }
   if (requested === 'wasm' || requested === 'auto') {
     try {
-      await useWasm();
+      await useWasm(wasmThreads());
       return 'wasm';
     } catch (error) {
       if (requested === 'wasm') throw new UserError(`the wasm backend failed to start: ${(error as Error).message}`);

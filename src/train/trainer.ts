@@ -15,7 +15,8 @@ import { UserError } from '../util/errors.ts';
 import { Progress } from '../util/progress.ts';
 import { deriveSeed } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
-import { selectBackend, tf } from './backend.ts';
+import { backendThreads, selectBackend, tf } from './backend.ts';
+import { meanCrossEntropy } from './logits.ts';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { splitOf, trainWindows, validWindows, type StreamOptions, type StreamPosition } from './data.ts';
@@ -55,9 +56,7 @@ export interface EvalResult { loss: number; perplexity: number; accuracy: number
  */
 export function crossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, vocabSize: number): tf.Scalar {
   const n = targets.size;
-  const logp = tf.reshape(tf.logSoftmax(logits), [n * vocabSize]);
-  const index = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(vocabSize, 'int32')), tf.reshape(targets, [n]));
-  return tf.neg(tf.mean(tf.gather(logp, index))) as tf.Scalar;
+  return meanCrossEntropy(tf.reshape(logits, [n, vocabSize]), tf.reshape(targets, [n]));
 }
 
 function batchTensors(windows: Int32Array[], context: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
@@ -167,7 +166,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   if (valid.length === 0) log('warning: the validation split has no complete window; evaluation is skipped');
   const params = parameterCount(model);
   await writeFileAtomic(join(out, 'model.json'), `${JSON.stringify({ format: MODEL_FORMAT, tool: TOOL_VERSION, model: config.model, vocabSize: tokenizer.vocabSize, parameters: params, backend }, null, 2)}\n`);
-  log(`${config.model.type} with ${params.toLocaleString('en')} parameters on ${backend}; vocabulary ${tokenizer.vocabSize}`);
+  const threads = await backendThreads();
+  log(`${config.model.type} with ${params.toLocaleString('en')} parameters on ${backend}${threads > 1 ? ` (${threads} threads)` : ''}; vocabulary ${tokenizer.vocabSize}`);
 
   const t = config.train;
   const progress = new Progress({ label: 'train', unit: 'steps', total: t.maxSteps, quiet: options.quiet });

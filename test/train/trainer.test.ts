@@ -113,32 +113,124 @@ test('train config: defaults, coercion, overrides and errors naming the key and 
   assert.equal(learningRate(200, t), 0.1);
 });
 
-test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu backend\'s results', async () => {
-  const { useStockBatchMatMul } = await import('../../src/train/kernels.ts');
-  const cases: [number[], number[], boolean, boolean][] = [
-    [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
-    [[2, 3, 5, 7], [2, 3, 7, 4], false, false], [[2, 3, 7, 5], [2, 3, 4, 7], true, true], [[4, 5, 7], [7, 6], false, false],
-    [[5, 7], [3, 7, 2], false, false], [[1, 5, 7], [3, 7, 2], false, false], [[3, 33, 40], [3, 35, 40], false, true],
-  ];
-  const run = () => cases.map(([sa, sb, ta, tb], k) => {
-    const a = tf.tensor(Array.from({ length: sa.reduce((x, y) => x * y) }, (_, i) => Math.sin(i + k)), sa);
-    const b = tf.tensor(Array.from({ length: sb.reduce((x, y) => x * y) }, (_, i) => Math.cos(i * 0.7 + k)), sb);
-    const out = tf.matMul(a, b, ta, tb);
-    return { shape: out.shape, values: Array.from(out.dataSync()) };
-  });
+/** Values of each case under the cpu backend, the fast wasm kernels and the stock wasm kernels. */
+async function onThreeBackends(run: () => number[][]): Promise<{ cpu: number[][]; fast: number[][]; stock: number[][] }> {
+  const { useStockKernels } = await import('../../src/train/kernels.ts');
   await selectBackend('cpu');
   const cpu = run();
   await selectBackend('wasm');
   const fast = run();
-  useStockBatchMatMul(true);
-  const stock = run();
-  useStockBatchMatMul(false);
-  cases.forEach((_, k) => {
-    assert.deepEqual(fast[k].shape, cpu[k].shape, `case ${k} shape`);
-    assert.deepEqual(stock[k].shape, cpu[k].shape);
-    for (let i = 0; i < cpu[k].values.length; i++) {
-      assert.ok(Math.abs(fast[k].values[i] - cpu[k].values[i]) < 1e-4, `case ${k}[${i}] vs cpu`);
-      assert.ok(Math.abs(fast[k].values[i] - stock[k].values[i]) < 1e-4, `case ${k}[${i}] vs stock`);
-    }
+  useStockKernels(true);
+  try {
+    return { cpu, fast, stock: run() };
+  } finally {
+    useStockKernels(false);
+  }
+}
+
+/** Each value within `tolerance` times the largest magnitude of its vector (gradients are small). */
+function assertClose(actual: number[][], expected: number[][], tolerance: number, what: string): void {
+  assert.equal(actual.length, expected.length);
+  actual.forEach((values, k) => {
+    assert.equal(values.length, expected[k].length, `${what} case ${k}: length`);
+    const scale = Math.max(1e-12, ...expected[k].map(Math.abs));
+    values.forEach((v, i) => assert.ok(Math.abs(v - expected[k][i]) <= tolerance * scale, `${what} case ${k}[${i}]: ${v} vs ${expected[k][i]}`));
   });
+}
+
+const wave = (shape: number[], k: number) => tf.tensor(Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(i * 0.37 + k) * 2), shape);
+
+test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu backend\'s results', async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
+    [[2, 3, 5, 7], [2, 3, 7, 4], false, false], [[2, 3, 7, 5], [2, 3, 4, 7], true, true], [[4, 5, 7], [7, 6], false, false],
+    [[5, 7], [3, 7, 2], false, false], [[1, 5, 7], [3, 7, 2], false, false], [[3, 33, 40], [3, 35, 40], false, true],
+    [[1024, 6], [1024, 4096], true, false], // large enough for the product to be computed as (b^T a)^T
+  ];
+  const { cpu, fast, stock } = await onThreeBackends(() => cases.flatMap(([sa, sb, ta, tb], k) => {
+    const a = wave(sa, k);
+    const b = wave(sb, k + 0.5);
+    const out = tf.matMul(a, b, ta, tb);
+    // the same data transposed again (a cached copy), and through a reshape of other shape
+    const again = tf.matMul(a, b, ta, tb);
+    const viaReshape = sb.length === 2 && tb ? tf.matMul(wave([4, sb[0]], k), tf.reshape(b, [sb[1], sb[0]]), false, true) : out;
+    return [[...out.shape], Array.from(out.dataSync()), Array.from(again.dataSync()), Array.from(viaReshape.dataSync())];
+  }));
+  assertClose(fast, cpu, 1e-5, 'fast vs cpu');
+  assertClose(fast, stock, 1e-5, 'fast vs stock');
+});
+
+test('wasm kernels: Identity, Unpack, SplitV, Tanh, Sum and Transpose give the stock kernels\' and the cpu backend\'s results', async () => {
+  const { cpu, fast, stock } = await onThreeBackends(() => {
+    const x = wave([3, 4, 5], 1);
+    const out: tf.Tensor[] = [tf.clone(x)];
+    for (const axis of [0, 1, 2, -1]) out.push(...tf.unstack(x, axis));
+    out.push(...tf.split(x, 2, 1), ...tf.split(x, [1, -1, 2], 2), ...tf.split(x, [2, 1], 0), ...tf.split(tf.reshape(x, [12, 5]), 5, -1));
+    out.push(tf.tanh(tf.linspace(-20, 20, 801)), tf.tanh(tf.tensor1d([0, 1e-3, -1e-3, 0.5, 40, -40])));
+    for (const [axis, keep] of [[0, false], [[0, 1], false], [[1, 0], true], [1, false], [2, true], [[0, 2], false], [[0, 1, 2], false]] as const) out.push(tf.sum(x, axis as number | number[], keep));
+    out.push(tf.sum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), 0));
+    for (const perm of [[0, 2, 1], [1, 0, 2], [2, 1, 0], [0, 1, 2]]) out.push(tf.transpose(x, perm));
+    out.push(tf.transpose(tf.reshape(x, [12, 5])));
+    // gradients through all of them: unstack/stack, split/concat, tanh, sum, transpose and saved tensors
+    const grad = tf.grad((v: tf.Tensor) => {
+      const parts = tf.unstack(tf.tanh(v), 1).map((p, i) => tf.mul(p, i + 1));
+      const [l, r] = tf.split(tf.stack(parts, 1), [2, 3], 2);
+      return tf.sum(tf.matMul(tf.transpose(tf.sum(l, 0)), tf.sum(r, 0)));
+    })(x);
+    out.push(grad);
+    return out.map((t) => [...t.shape, ...Array.from(t.dataSync())]);
+  });
+  assertClose(fast, cpu, 1e-5, 'fast vs cpu');
+  assertClose(fast, stock, 1e-5, 'fast vs stock');
+});
+
+test('wasm kernels: a GPT and a GRU give the same loss and gradients with the fast kernels as with the stock ones and on cpu', async () => {
+  const { validateConfig } = await import('../../src/train/config.ts');
+  const { createModel } = await import('../../src/train/models/index.ts');
+  const { crossEntropy } = await import('../../src/train/trainer.ts');
+  for (const model of [{ type: 'gpt', width: 32, layers: 2, heads: 4, context: 16 }, { type: 'gru', embedding: 24, units: 32, layers: 2, context: 16 }, { type: 'lstm', embedding: 24, units: 32, layers: 1, context: 16 }]) {
+    const { cpu, fast, stock } = await onThreeBackends(() => {
+      const config = validateConfig({ model: { ...model, dropout: 0 } as never });
+      const m = createModel(config.model, 50, 3);
+      const ids = tf.tensor2d(Array.from({ length: 3 * 16 }, (_, i) => (i * 7 + 3) % 50), [3, 16], 'int32');
+      const targets = tf.tensor2d(Array.from({ length: 3 * 16 }, (_, i) => (i * 11 + 5) % 50), [3, 16], 'int32');
+      const vars = [...m.params.values()];
+      const { value, grads } = tf.variableGrads(() => crossEntropy(m.forward(ids, true, 1), targets, 50), vars);
+      const out = [[value.dataSync()[0]], ...vars.map((v) => Array.from(grads[v.name].dataSync()))];
+      for (const v of vars) v.dispose();
+      return out;
+    });
+    assertClose(fast, cpu, 1e-4, `${model.type} fast vs cpu`);
+    assertClose(fast, stock, 1e-4, `${model.type} fast vs stock`);
+  }
+});
+
+test('GRU layer: the written-out backward pass through time gives autograd\'s gradients', async () => {
+  const { gruLayer } = await import('../../src/train/models/rnn.ts');
+  await selectBackend('cpu');
+  const [B, T, U] = [3, 5, 4];
+  const xw = wave([B, T, 3 * U], 1);
+  const wh = tf.mul(wave([U, 3 * U], 2), 0.4);
+  const bhn = wave([U], 3);
+  const weights = wave([B, T, U], 4); // a loss that weighs every hidden state differently
+  /** The GRU as plain taped ops: PyTorch's equations. */
+  const reference = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+    let h: tf.Tensor = tf.zeros([B, U]);
+    const hs: tf.Tensor[] = [];
+    for (const xt of tf.unstack(x, 1)) {
+      const [xz, xr, xn] = tf.split(xt, 3, 1);
+      const [hz, hr, hn] = tf.split(tf.matMul(h, w), 3, 1);
+      const z = tf.sigmoid(tf.add(xz, hz));
+      const r = tf.sigmoid(tf.add(xr, hr));
+      const n = tf.tanh(tf.add(xn, tf.mul(r, tf.add(hn, b))));
+      h = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h));
+      hs.push(h);
+    }
+    return tf.stack(hs, 1);
+  };
+  const loss = (f: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x, w, b), weights));
+  const ours = tf.grads(loss((x, w, b) => gruLayer(x as tf.Tensor3D, w as tf.Tensor2D, b as tf.Tensor1D)))([xw, wh, bhn]);
+  const theirs = tf.grads(loss(reference))([xw, wh, bhn]);
+  assertClose([Array.from(gruLayer(xw as tf.Tensor3D, wh as tf.Tensor2D, bhn as tf.Tensor1D).dataSync())], [Array.from(reference(xw, wh, bhn).dataSync())], 1e-6, 'hidden states');
+  assertClose(ours.map((g) => Array.from(g.dataSync())), theirs.map((g) => Array.from(g.dataSync())), 1e-5, 'gradients');
 });
