@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tokenStatistics } from '../src/models/builtin.ts';
 import { buildGptGraph } from '../src/models/onnx/exportGpt.ts';
 import { encodeModel } from '../src/models/onnx/proto.ts';
 import { selectBackend, tf } from '../src/train/backend.ts';
@@ -53,11 +54,12 @@ export async function benchScore(): Promise<void> {
     const config = validateConfig({ model: kind === 'gpt' ? { type: 'gpt', width: 256, layers: 4, heads: 4, context: CONTEXT, dropout: 0 } : { type: 'gru', embedding: 256, units: 512, layers: 1, context: CONTEXT, dropout: 0 } } as never);
     const model = createModel(config.model, VOCAB, 1);
     const x = tf.tensor2d(input, [BATCH, CONTEXT], 'int32');
+    const targets = Int32Array.from(input, (v, i) => input[(i + 1) % input.length]);
     tfjs[kind] = await timeIt(seconds, () => {
-      // return nothing from tidy: it walks a returned value looking for tensors (8M floats here)
-      tf.tidy(() => {
-        tf.logSoftmax(model.forward(x, false, 0)).dataSync();
-      });
+      // what the scorer computes per token: log-prob of the next token, its rank and the entropy
+      const logits = tf.tidy(() => tf.reshape(model.forward(x, false, 0), [BATCH * CONTEXT, VOCAB]) as tf.Tensor2D);
+      tokenStatistics(logits, targets);
+      logits.dispose();
     });
     x.dispose();
     if (kind === 'gpt') gptModels.push(model);

@@ -33,6 +33,12 @@ export interface ScoringModel {
   info: Record<string, unknown>;
   /** Score one text; `id` lets file-backed adapters find their record; `topK` asks for the top tokens. */
   score(text: string, id: string, topK?: number): Promise<TokenScores>;
+  /**
+   * Score several texts at once (local models batch their windows); gives what score() gives for
+   * each, in order. The scorer hands it `batchSize` texts at a time.
+   */
+  scoreBatch?(items: { text: string; id: string }[]): Promise<TokenScores[]>;
+  batchSize?: number;
   /** How many score() calls may run at once (remote servers); 1 when absent. */
   concurrency?: number;
   dispose(): Promise<void>;

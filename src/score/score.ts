@@ -69,13 +69,27 @@ export async function scoreTestbed(options: ScoreOptions): Promise<ScoreSummary>
     // up to `concurrency` rows are scored at once (remote servers); results are written in row order
     const concurrency = Math.max(1, options.model.concurrency ?? 1);
     const inFlight: { row: TestbedRow; scores: Promise<TokenScores> }[] = [];
+    // a model that batches gets `batchSize` rows per call (local models: their windows share forward passes)
+    const model = options.model;
+    const batchSize = model.scoreBatch ? Math.max(1, model.batchSize ?? 8) : 0;
     const pending = async function* (): AsyncGenerator<{ row: TestbedRow; scores: TokenScores; seen: number }> {
       let taken = 0;
+      const group: TestbedRow[] = [];
+      async function* flush() {
+        const scored = await model.scoreBatch!(group.map((row) => ({ text: row.code, id: row.id })));
+        for (let i = 0; i < group.length; i++) yield { row: group[i], scores: scored[i], seen };
+        group.length = 0;
+      }
       for await (const row of readTestbedRows(testbed)) {
         seen++;
         if (done.has(row.id)) continue;
         if (options.limit !== undefined && taken >= options.limit) break;
         taken++;
+        if (batchSize) {
+          group.push(row);
+          if (group.length >= batchSize) yield* flush();
+          continue;
+        }
         const scores = options.model.score(row.code, row.id);
         scores.catch(() => undefined); // awaited below, in order
         inFlight.push({ row, scores });
@@ -84,6 +98,7 @@ export async function scoreTestbed(options: ScoreOptions): Promise<ScoreSummary>
           yield { row: next.row, scores: await next.scores, seen };
         }
       }
+      if (group.length) yield* flush();
       while (inFlight.length) {
         const next = inFlight.shift()!;
         yield { row: next.row, scores: await next.scores, seen };

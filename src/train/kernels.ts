@@ -19,6 +19,7 @@
  *   through XNNPACK's vectorised sigmoid (about 1 ns).
  * - Sum over leading axes (bias gradients): the stock kernel transposes first; this one adds rows.
  * - Transpose of the last two axes: blocked, instead of the stock element-wise index arithmetic.
+ * - GatherV2 along the first axis (embedding lookups): row copies.
  */
 import {
   getKernel, registerKernel, unregisterKernel, util,
@@ -304,7 +305,31 @@ const transpose: Run = ({ inputs: { x }, attrs, backend }) => {
   return transposeLastTwo(backend, x);
 };
 
+/** Gather along axis 0 (an embedding lookup): whole rows copied; other cases go to the stock kernel. */
+const gatherV2: Run = ({ inputs: { x, indices }, attrs, backend }) => {
+  const { axis, batchDims } = attrs as unknown as { axis: number; batchDims: number };
+  const along = util.parseAxisParam(axis, x.shape)[0];
+  if (along !== 0 || batchDims !== 0 || x.dtype === 'string') return stockKernel('GatherV2')({ inputs: { x, indices }, backend, attrs });
+  const n = x.shape[0];
+  const inner = size(x.shape.slice(1));
+  const ids = backend.typedArrayFromHeap(indices);
+  const src = backend.typedArrayFromHeap(x);
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const dst = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < ids.length; i++) {
+    const row = ids[i];
+    if (!(row >= 0 && row < n)) {
+      dispose(backend, out);
+      throw new Error(`GatherV2: the index value ${row} is not in [0, ${n - 1}]`);
+    }
+    if (inner === 1) dst[i] = src[row];
+    else dst.set(src.subarray(row * inner, (row + 1) * inner), i * inner);
+  }
+  return out;
+};
+
 const OVERRIDES: Record<string, Run> = {
+  GatherV2: gatherV2,
   UnsortedSegmentSum: unsortedSegmentSum,
   BatchMatMul: batchMatMul,
   Identity: identity,

@@ -78,6 +78,16 @@ test('builtin: token j+1 is scored from position j (the shift), with every token
   assert.ok(windowed.logprobs.every((v) => Number.isFinite(v) && v <= 0));
   const first = await scorer.score(long.slice(0, 12), 'z');
   for (let j = 0; j < first.logprobs.length - 1; j++) assert.ok(Math.abs(first.logprobs[j] - windowed.logprobs[j]) < 1e-4, 'the first window equals scoring the prefix alone');
+  // batched scoring (windows of several texts in one forward pass) gives each text's own scores exactly
+  const texts = [long, text, long.slice(0, 40), 'def g(a):\n    return a * 2\n', ...Array(20).fill(text)];
+  const batched = await scorer.scoreBatch!(texts.map((t, i) => ({ text: t, id: String(i) })));
+  for (const [i, t] of texts.entries()) {
+    const alone = await scorer.score(t, String(i));
+    assert.deepEqual(Array.from(batched[i].logprobs), Array.from(alone.logprobs), `text ${i}`);
+    assert.deepEqual(Array.from(batched[i].ranks!), Array.from(alone.ranks!));
+    assert.deepEqual(Array.from(batched[i].entropy!), Array.from(alone.entropy!));
+    assert.deepEqual(batched[i].tokens, alone.tokens);
+  }
   await scorer.dispose();
 });
 

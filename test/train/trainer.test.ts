@@ -160,7 +160,7 @@ test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu b
   assertClose(fast, stock, 1e-5, 'fast vs stock');
 });
 
-test('wasm kernels: Identity, Unpack, SplitV, Tanh, Sum and Transpose give the stock kernels\' and the cpu backend\'s results', async () => {
+test('wasm kernels: Identity, Unpack, SplitV, Tanh, Sum, Transpose and GatherV2 give the stock kernels\' and the cpu backend\'s results', async () => {
   const { cpu, fast, stock } = await onThreeBackends(() => {
     const x = wave([3, 4, 5], 1);
     const out: tf.Tensor[] = [tf.clone(x)];
@@ -171,6 +171,8 @@ test('wasm kernels: Identity, Unpack, SplitV, Tanh, Sum and Transpose give the s
     out.push(tf.sum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), 0));
     for (const perm of [[0, 2, 1], [1, 0, 2], [2, 1, 0], [0, 1, 2]]) out.push(tf.transpose(x, perm));
     out.push(tf.transpose(tf.reshape(x, [12, 5])));
+    const rows = tf.tensor1d([2, 0, 2, 1], 'int32');
+    out.push(tf.gather(x, rows), tf.gather(x, tf.tensor2d([[1, 2], [0, 0]], [2, 2], 'int32')), tf.gather(tf.reshape(x, [60]), tf.tensor1d([59, 0, 7], 'int32')), tf.gather(x, rows, 2), tf.cast(tf.gather(tf.tensor1d([5, 6, 7], 'int32'), rows), 'float32'));
     // gradients through all of them: unstack/stack, split/concat, tanh, sum, transpose and saved tensors
     const grad = tf.grad((v: tf.Tensor) => {
       const parts = tf.unstack(tf.tanh(v), 1).map((p, i) => tf.mul(p, i + 1));
