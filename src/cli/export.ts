@@ -9,9 +9,10 @@ export function exportCommand(io: CliIO): Command {
     .requiredOption('--model <spec>', 'builtin:DIR, a model folder written by codegen-eval train')
     .addOption(new Option('--format <format>', 'output format').choices(['onnx']).default('onnx'))
     .requiredOption('--out <dir>', 'output folder (config.json, tokenizer files, onnx/model.onnx)')
+    .option('--portable', 'standard ONNX operators only (any ONNX runtime); by default attention and GELU use onnxruntime\'s fused com.microsoft operators, about 10% faster')
     .option('--json', 'print a summary as JSON')
-    .action(async (opts: { model: string; out: string; json?: boolean }) => {
-      const result = await exportGptToOnnx(opts.model, opts.out);
+    .action(async (opts: { model: string; out: string; portable?: boolean; json?: boolean }) => {
+      const result = await exportGptToOnnx(opts.model, opts.out, { portable: opts.portable });
       if (opts.json) return io.out(toJson(result));
       io.out(`wrote ${result.dir}/onnx/model.onnx (${result.parameters.toLocaleString('en')} parameters, ${(result.bytes / 1e6).toFixed(1)} MB) with config.json and tokenizer files; score it with --model hf:${result.dir}`);
     });

@@ -14,7 +14,7 @@ import { pickTargets, softmaxAndLogSumExp } from '../train/logits.ts';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { packagePath } from '../util/paths.ts';
-import { slidingWindows, tokenTexts } from './windows.ts';
+import { scoreInWindows, WINDOW_SCHEME } from './windows.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
@@ -36,8 +36,8 @@ export function resolveModelDir(spec: string): string {
   return dir;
 }
 
-/** Windows per forward pass when scoring. */
-const WINDOW_BATCH = 16;
+/** Tokens per forward pass when scoring (16 windows of 128). */
+const TOKENS_PER_BATCH = 2048;
 
 /**
  * 1 + the number of logits above the target's, per row. Counted here rather than with a broadcast
@@ -85,67 +85,28 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   const digest = createHash('sha256');
   digest.update(await readFile(join(checkpoint, 'weights.bin')));
   digest.update(await readFile(join(dir, 'tokenizer.json')));
-  digest.update(JSON.stringify({ model: config.model, stride }));
+  digest.update(JSON.stringify({ model: config.model, stride, windows: WINDOW_SCHEME }));
   const identity = `builtin:${digest.digest('hex').slice(0, 32)}`;
 
-  /**
-   * Score texts with their windows batched WINDOW_BATCH at a time. Every window is padded to the full
-   * context, so a token's scores do not depend on which texts share its batch (the model is causal:
-   * padding after a window changes none of its outputs, and all products keep their shapes).
-   */
-  async function scoreTexts(texts: string[], topK: number): Promise<TokenScores[]> {
-    const results = texts.map((text) => {
-      const { ids, offsets } = tokenizer.encode(text);
-      const n = ids.length;
-      return {
-        text, n, offsets, seq: Int32Array.from([eos, ...ids]),
-        logprobs: new Float64Array(n).fill(NaN), ranks: new Int32Array(n), entropy: new Float64Array(n).fill(NaN),
-        top: [] as { token: string; logprob: number }[][],
-      };
-    });
-    const jobs = results.flatMap((r, text) => [...slidingWindows(r.n, context, stride)].map((w) => ({ text, ...w })));
-    for (let j = 0; j < jobs.length; j += WINDOW_BATCH) {
-      const batch = jobs.slice(j, j + WINDOW_BATCH);
-      const input = new Int32Array(batch.length * context).fill(eos);
-      const rowIndex: number[] = [];
-      const targets: number[] = [];
-      batch.forEach((w, b) => {
-        const seq = results[w.text].seq;
-        input.set(seq.subarray(w.start, w.end), b * context);
-        for (let t = w.firstTarget; t <= w.end; t++) {
-          rowIndex.push(b * context + t - 1 - w.start);
-          targets.push(seq[t]);
-        }
-      });
+  function scoreTexts(texts: string[], topK: number): Promise<TokenScores[]> {
+    const encoded = texts.map((text) => ({ text, ...tokenizer.encode(text) }));
+    return scoreInWindows(encoded, { bos: eos, context, stride, tokensPerBatch: TOKENS_PER_BATCH, topK }, async (input, batch, length, rowIndex, targets) => {
       const rows = tf.tidy(() => {
-        const logits = model.forward(tf.tensor2d(input, [batch.length, context], 'int32'), false, 0);
-        return tf.gather(tf.reshape(logits, [batch.length * context, tokenizer.vocabSize]), tf.tensor1d(rowIndex, 'int32')) as tf.Tensor2D;
+        const logits = model.forward(tf.tensor2d(input, [batch, length], 'int32'), false, 0);
+        return tf.gather(tf.reshape(logits, [batch * length, tokenizer.vocabSize]), tf.tensor1d(rowIndex, 'int32')) as tf.Tensor2D;
       });
-      const stats = tokenStatistics(rows, Int32Array.from(targets));
-      let top: { values: number[][]; indices: number[][] } | undefined;
+      const stats = tokenStatistics(rows, targets);
       if (topK > 0) {
-        top = tf.tidy(() => {
+        const { values, indices } = tf.tidy(() => {
           const t = tf.topk(tf.logSoftmax(rows), Math.min(topK, tokenizer.vocabSize));
           return { values: t.values.arraySync() as number[][], indices: t.indices.arraySync() as number[][] };
         });
+        rows.dispose();
+        return { ...stats, top: values.map((vs, k) => vs.map((v, i) => ({ token: tokenizer.decode([indices[k][i]]), logprob: v }))) };
       }
       rows.dispose();
-      let k = 0;
-      for (const w of batch) {
-        const r = results[w.text];
-        for (let t = w.firstTarget; t <= w.end; t++, k++) {
-          const tokenIndex = t - 1;
-          r.logprobs[tokenIndex] = stats.logprobs[k];
-          r.ranks[tokenIndex] = stats.ranks[k];
-          r.entropy[tokenIndex] = stats.entropy[k];
-          if (top) r.top[tokenIndex] = top.values[k].map((v, i) => ({ token: tokenizer.decode([top!.indices[k][i]]), logprob: v }));
-        }
-      }
-    }
-    return results.map((r) => ({
-      tokens: tokenTexts(r.text, r.offsets, r.n), offsets: r.offsets, logprobs: r.logprobs, ranks: r.ranks, entropy: r.entropy,
-      ...(topK > 0 ? { top: r.top } : {}),
-    }));
+      return stats;
+    });
   }
 
   return {
@@ -155,7 +116,7 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
     info: { dir, checkpointStep: state.step, model: config.model, vocabSize: tokenizer.vocabSize, backend, stride, firstToken: 'conditioned on <|endoftext|>' },
     score: async (text: string, _id: string, topK = 0) => (await scoreTexts([text], topK))[0],
     scoreBatch: (items) => scoreTexts(items.map((item) => item.text), 0),
-    batchSize: WINDOW_BATCH,
+    batchSize: 16,
     dispose: async () => {
       for (const v of model.params.values()) v.dispose();
     },

@@ -13,7 +13,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
-import { slidingWindows, tokenTexts } from './windows.ts';
+import { scoreInWindows, WINDOW_SCHEME, type RowStatistics } from './windows.ts';
+
+/** Tokens per forward pass when scoring. */
+const TOKENS_PER_BATCH = 2048;
 
 const REQUIRED = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 
@@ -38,51 +41,50 @@ export async function openHf(spec: string, path: string, options: { stride?: num
   const digest = createHash('sha256');
   digest.update(readFileSync(join(dir, 'onnx', 'model.onnx')));
   digest.update(readFileSync(join(dir, 'tokenizer.json')));
-  digest.update(JSON.stringify({ stride }));
+  digest.update(JSON.stringify({ stride, windows: WINDOW_SCHEME }));
 
-  async function logitsOf(ids: Int32Array): Promise<{ data: Float32Array; vocab: number }> {
-    const n = ids.length;
-    const inputIds = new Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, n]);
-    const mask = new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
-    const out = (await model({ input_ids: inputIds, attention_mask: mask })) as { logits: { data: Float32Array; dims: number[] } };
-    return { data: out.logits.data, vocab: out.logits.dims[2] };
+  /** Log-prob, rank and entropy of each target from its row of logits, one exp per logit. */
+  function rowStatistics(logits: Float32Array, vocab: number, rows: Int32Array, targets: Int32Array, topK: number): RowStatistics {
+    const logprobs = new Float64Array(rows.length);
+    const ranks = new Int32Array(rows.length);
+    const entropy = new Float64Array(rows.length);
+    const top: { token: string; logprob: number }[][] = [];
+    rows.forEach((position, k) => {
+      const row = logits.subarray(position * vocab, (position + 1) * vocab);
+      let max = -Infinity;
+      for (let j = 0; j < vocab; j++) if (row[j] > max) max = row[j];
+      const actual = row[targets[k]];
+      let sum = 0;
+      let weighted = 0;
+      let rank = 1;
+      for (let j = 0; j < vocab; j++) {
+        const v = row[j];
+        const e = Math.exp(v - max);
+        sum += e;
+        weighted += e * (v - max);
+        if (v > actual) rank++;
+      }
+      const lse = max + Math.log(sum);
+      logprobs[k] = actual - lse;
+      ranks[k] = rank;
+      // H = lse - sum p x, with p = e / sum and x measured from max
+      entropy[k] = Math.log(sum) - weighted / sum;
+      if (topK > 0) {
+        const best = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, topK);
+        top.push(best.map((i) => ({ token: tokenizer.decode([i]), logprob: row[i] - lse })));
+      }
+    });
+    return { logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
   }
 
-  async function score(text: string, _id: string, topK = 0): Promise<TokenScores> {
-    const { ids, offsets } = tokenizer.encode(text);
-    const n = ids.length;
-    const seq = Int32Array.from([bos, ...ids]);
-    const logprobs = new Float64Array(n).fill(NaN);
-    const ranks = new Int32Array(n);
-    const entropy = new Float64Array(n).fill(NaN);
-    const top: { token: string; logprob: number }[][] = [];
-    for (const { start: s, end, firstTarget } of slidingWindows(n, context, stride)) {
-      const { data, vocab } = await logitsOf(seq.subarray(s, end));
-      for (let target = firstTarget; target <= end; target++) {
-        const row = data.subarray((target - 1 - s) * vocab, (target - s) * vocab);
-        let max = -Infinity;
-        for (const v of row) if (v > max) max = v;
-        let sum = 0;
-        for (const v of row) sum += Math.exp(v - max);
-        const lse = max + Math.log(sum);
-        const actual = row[seq[target]];
-        let rank = 1;
-        let h = 0;
-        for (const v of row) {
-          if (v > actual) rank++;
-          const lp = v - lse;
-          h -= Math.exp(lp) * lp;
-        }
-        logprobs[target - 1] = actual - lse;
-        ranks[target - 1] = rank;
-        entropy[target - 1] = h;
-        if (topK > 0) {
-          const best = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, topK);
-          top[target - 1] = best.map((i) => ({ token: tokenizer.decode([i]), logprob: row[i] - lse }));
-        }
-      }
-    }
-    return { tokens: tokenTexts(text, offsets, n), offsets, logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
+  function scoreTexts(texts: string[], topK: number): Promise<TokenScores[]> {
+    const encoded = texts.map((text) => ({ text, ...tokenizer.encode(text) }));
+    return scoreInWindows(encoded, { bos, context, stride, tokensPerBatch: TOKENS_PER_BATCH, topK }, async (input, batch, length, rows, targets) => {
+      const inputIds = new Tensor('int64', BigInt64Array.from(input, (v) => BigInt(v)), [batch, length]);
+      const mask = new Tensor('int64', new BigInt64Array(batch * length).fill(1n), [batch, length]);
+      const out = (await model({ input_ids: inputIds, attention_mask: mask })) as { logits: { data: Float32Array; dims: number[] } };
+      return rowStatistics(out.logits.data, out.logits.dims[2], rows, targets, topK);
+    });
   }
 
   return {
@@ -90,7 +92,9 @@ export async function openHf(spec: string, path: string, options: { stride?: num
     kind: 'hf',
     identity: `hf:${digest.digest('hex').slice(0, 32)}`,
     info: { dir, context, stride, runtime: 'onnxruntime-node via @huggingface/transformers', firstToken: `conditioned on token ${bos}` },
-    score,
+    score: async (text: string, _id: string, topK = 0) => (await scoreTexts([text], topK))[0],
+    scoreBatch: (items) => scoreTexts(items.map((item) => item.text), 0),
+    batchSize: 16,
     dispose: async () => {
       await (model as unknown as { dispose?: () => Promise<void> }).dispose?.();
     },

@@ -271,6 +271,15 @@ test('export: the built-in GPT as ONNX, scored through hf: (@huggingface/transfo
   const db = join(tempDir(), 'hf.duckdb');
   assert.ok((await scoreTestbed({ model: hf, testbed, db, quiet: true })).scoredNow > 0);
   await hf.dispose();
+  // the portable export (standard operators only) gives the same log-probs
+  const portableDir = join(tempDir(), 'onnx-portable');
+  await exportGptToOnnx(`builtin:${dir}`, portableDir, { portable: true });
+  assert.ok(!readFileSync(join(portableDir, 'onnx', 'model.onnx')).includes('com.microsoft'));
+  assert.ok(readFileSync(join(out, 'onnx', 'model.onnx')).includes('com.microsoft'));
+  const portable = await openModel(`hf:${portableDir}`);
+  const c = await portable.score(text, 'x');
+  for (let j = 0; j < c.logprobs.length; j++) assert.ok(Math.abs(c.logprobs[j] - b.logprobs[j]) < 1e-4, `portable token ${j}: ${c.logprobs[j]} vs ${b.logprobs[j]}`);
+  await portable.dispose();
   await builtin.dispose();
   await assert.rejects(openModel(`hf:${tempDir()}`), /not a complete Hugging Face ONNX model folder: missing config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/model\.onnx/);
 });

@@ -22,8 +22,14 @@ import { DataType, encodeModel, floatTensor, int64Tensor, type Graph, type Node,
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
 
-/** The ONNX graph of a GPT (models/gpt.ts) with its weights; serialised with encodeModel. */
-export function buildGptGraph(model: LanguageModel): { graph: Graph; parameters: number } {
+/**
+ * The ONNX graph of a GPT (models/gpt.ts) with its weights; serialised with encodeModel. With
+ * `contribOps` (the default) the MLP and the residual layer norms use onnxruntime's fused operators
+ * (com.microsoft FastGelu with its bias, SkipLayerNormalization with the residual sum and the bias),
+ * as onnxruntime's own transformer optimizer writes GPT-2; without, only standard ONNX operators.
+ */
+export function buildGptGraph(model: LanguageModel, options: { contribOps?: boolean } = {}): { graph: Graph; parameters: number } {
+  const contrib = options.contribOps ?? true;
   const config = { model: model.config };
   const V = model.vocabSize;
   const { width: d, heads: H, layers: L, context } = config.model;
@@ -38,8 +44,10 @@ export function buildGptGraph(model: LanguageModel): { graph: Graph; parameters:
     parameters += data.length;
     return name;
   };
+  const constants = new Set<string>();
   const constF = (name: string, value: number) => {
-    initializers.push(floatTensor(name, [], Float32Array.of(value)));
+    if (!constants.has(name)) initializers.push(floatTensor(name, [], Float32Array.of(value)));
+    constants.add(name);
     return name;
   };
   const constI = (name: string, values: number[], dims = [values.length]) => {
@@ -54,44 +62,67 @@ export function buildGptGraph(model: LanguageModel): { graph: Graph; parameters:
   };
   const layerNorm = (x: string, g: string, b: string) => op('LayerNormalization', [x, weight(g), weight(b)], [{ name: 'axis', int: -1 }, { name: 'epsilon', float: 1e-5 }]);
 
-  // positions and the causal mask, sized by the input's sequence length
+  /** A value made on first use (no unused initializers: onnxruntime warns about each). */
+  const once = (make: () => string) => {
+    let name: string | undefined;
+    return () => (name ??= make());
+  };
+  // positions, and the causal mask sized by the input's sequence length
   const shape = op('Shape', ['input_ids']);
   const seq = op('Gather', [shape, constI('one_index', [1], [])], [{ name: 'axis', int: 0 }]);
-  const seq1 = op('Unsqueeze', [seq, constI('axes0', [0])]);
   const positions = op('Range', [constI('zero', [0], []), seq, constI('one', [1], [])]);
-  const mask = new Float32Array(context * context);
-  for (let i = 0; i < context; i++) for (let j = i + 1; j < context; j++) mask[i * context + j] = -1e9;
-  initializers.push(floatTensor('causal_mask', [context, context], mask));
-  const maskSliced = op('Slice', ['causal_mask', constI('starts00', [0, 0]), op('Concat', [seq1, seq1], [{ name: 'axis', int: 0 }])]);
+  const causalMask = once(() => {
+    const mask = new Float32Array(context * context);
+    for (let i = 0; i < context; i++) for (let j = i + 1; j < context; j++) mask[i * context + j] = -1e9;
+    initializers.push(floatTensor('causal_mask', [context, context], mask));
+    const seq1 = op('Unsqueeze', [seq, constI('axes0', [0])]);
+    return op('Slice', ['causal_mask', constI('starts00', [0, 0]), op('Concat', [seq1, seq1], [{ name: 'axis', int: 0 }])]);
+  });
   let x = op('Add', [op('Gather', [weight('wte'), 'input_ids'], [{ name: 'axis', int: 0 }]), op('Gather', [weight('wpe'), positions], [{ name: 'axis', int: 0 }])]);
-  const heads = constI('heads_shape', [0, 0, H, hd]);
-  const merge = constI('merge_shape', [0, 0, d]);
-  const split = constI('qkv_split', [d, d, d]);
-  const scale = constF('attention_scale', 1 / Math.sqrt(hd));
-  const c05 = constF('half', 0.5);
-  const c1 = constF('one_f', 1);
-  const cCube = constF('gelu_cubic', 0.044715);
-  const cSqrt = constF('gelu_scale', Math.sqrt(2 / Math.PI));
-  for (let l = 0; l < L; l++) {
-    const h = layerNorm(x, `h${l}.ln1.g`, `h${l}.ln1.b`);
+  const heads = once(() => constI('heads_shape', [0, 0, H, hd]));
+  const merge = once(() => constI('merge_shape', [0, 0, d]));
+  const split = once(() => constI('qkv_split', [d, d, d]));
+  /** Causal multi-head self-attention of h, in standard operators. */
+  const attention = (h: string, l: number) => {
     const qkv = op('Add', [op('MatMul', [h, weight(`h${l}.attn.wqkv`)]), weight(`h${l}.attn.bqkv`)]);
     const [q, kk, v] = ['q', 'k', 'v'].map((p) => `${p}_${l}`);
-    nodes.push({ op: 'Split', inputs: [qkv, split], outputs: [q, kk, v], attributes: [{ name: 'axis', int: 2 }] });
-    const qh = op('Transpose', [op('Reshape', [q, heads])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-    const kt = op('Transpose', [op('Reshape', [kk, heads])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
-    const vh = op('Transpose', [op('Reshape', [v, heads])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-    const scores = op('Add', [op('Mul', [op('MatMul', [qh, kt]), scale]), maskSliced]);
+    nodes.push({ op: 'Split', inputs: [qkv, split()], outputs: [q, kk, v], attributes: [{ name: 'axis', int: 2 }] });
+    const qh = op('Transpose', [op('Reshape', [q, heads()])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+    const kt = op('Transpose', [op('Reshape', [kk, heads()])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
+    const vh = op('Transpose', [op('Reshape', [v, heads()])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+    const scores = op('Add', [op('Mul', [op('MatMul', [qh, kt]), constF('attention_scale', 1 / Math.sqrt(hd))]), causalMask()]);
     const att = op('Softmax', [scores], [{ name: 'axis', int: -1 }]);
-    const y = op('Reshape', [op('Transpose', [op('MatMul', [att, vh])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), merge]);
+    return op('Reshape', [op('Transpose', [op('MatMul', [att, vh])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), merge()]);
+  };
+  /** The same through onnxruntime's fused Attention (QKV projection, causal softmax, heads merged). */
+  const fusedAttention = (h: string, l: number) => {
+    const out = op('Attention', [h, weight(`h${l}.attn.wqkv`), weight(`h${l}.attn.bqkv`)], [{ name: 'num_heads', int: H }, { name: 'unidirectional', int: 1 }]);
+    nodes[nodes.length - 1].domain = 'com.microsoft';
+    return out;
+  };
+  /** GELU, tanh approximation, of a + bias: onnxruntime's fused operator. */
+  const fastGelu = (a: string, bias: string) => {
+    const out = op('FastGelu', [a, bias]);
+    nodes[nodes.length - 1].domain = 'com.microsoft';
+    return out;
+  };
+  /** GELU, tanh approximation, in standard operators: 0.5 a (1 + tanh(sqrt(2 / pi) (a + 0.044715 a^3))). */
+  const geluTanh = (a: string) => {
+    const cube = op('Mul', [op('Mul', [a, a]), a]);
+    const inner = op('Mul', [op('Add', [a, op('Mul', [cube, constF('gelu_cubic', 0.044715)])]), constF('gelu_scale', Math.sqrt(2 / Math.PI))]);
+    return op('Mul', [op('Mul', [a, constF('half', 0.5)]), op('Add', [op('Tanh', [inner]), constF('one_f', 1)])]);
+  };
+  let h = layerNorm(x, 'h0.ln1.g', 'h0.ln1.b');
+  for (let l = 0; l < L; l++) {
+    const y = contrib ? fusedAttention(h, l) : attention(h, l);
     x = op('Add', [x, op('Add', [op('MatMul', [y, weight(`h${l}.attn.wo`)]), weight(`h${l}.attn.bo`)])]);
     const h2 = layerNorm(x, `h${l}.ln2.g`, `h${l}.ln2.b`);
-    const a = op('Add', [op('MatMul', [h2, weight(`h${l}.mlp.w1`)]), weight(`h${l}.mlp.b1`)]);
-    const cube = op('Mul', [op('Mul', [a, a]), a]);
-    const inner = op('Mul', [op('Add', [a, op('Mul', [cube, cCube])]), cSqrt]);
-    const gelu = op('Mul', [op('Mul', [a, c05]), op('Add', [op('Tanh', [inner]), c1])]);
+    const a = op('MatMul', [h2, weight(`h${l}.mlp.w1`)]);
+    const gelu = contrib ? fastGelu(a, weight(`h${l}.mlp.b1`)) : geluTanh(op('Add', [a, weight(`h${l}.mlp.b1`)]));
     x = op('Add', [x, op('Add', [op('MatMul', [gelu, weight(`h${l}.mlp.w2`)]), weight(`h${l}.mlp.b2`)])]);
+    h = l + 1 < L ? layerNorm(x, `h${l + 1}.ln1.g`, `h${l + 1}.ln1.b`) : layerNorm(x, 'lnf.g', 'lnf.b');
   }
-  const final = layerNorm(x, 'lnf.g', 'lnf.b');
+  const final = h;
   let head: string;
   if (config.model.tiedEmbeddings) {
     const wte = model.params.get('wte')!;
@@ -116,7 +147,11 @@ export function buildGptGraph(model: LanguageModel): { graph: Graph; parameters:
   return { graph, parameters };
 }
 
-export async function exportGptToOnnx(modelSpec: string, outDir: string): Promise<ExportResult> {
+/**
+ * Write a built-in GPT as an ONNX model in the Hugging Face layout. `portable` keeps to standard ONNX
+ * operators (any ONNX runtime); the default also uses onnxruntime's fused Attention and FastGelu.
+ */
+export async function exportGptToOnnx(modelSpec: string, outDir: string, options: { portable?: boolean } = {}): Promise<ExportResult> {
   const dir = resolveModelDir(modelSpec.replace(/^builtin:/, ''));
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as TrainConfig;
   if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
@@ -127,7 +162,7 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string): Promis
   await loadCheckpoint(checkpoint, model.params);
   const { width: d, heads: H, layers: L, context } = config.model;
   const V = tokenizer.vocabSize;
-  const { graph, parameters } = buildGptGraph(model);
+  const { graph, parameters } = buildGptGraph(model, { contribOps: !options.portable });
   const bytes = encodeModel(graph);
   await mkdir(join(outDir, 'onnx'), { recursive: true });
   await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), bytes);

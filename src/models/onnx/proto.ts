@@ -101,8 +101,11 @@ export type Attribute =
 export interface Node {
   op: string;
   inputs: string[];
+  /** '' leaves an optional output out. */
   outputs: string[];
   name?: string;
+  /** The operator set: the default ONNX domain when absent, or e.g. onnxruntime's com.microsoft. */
+  domain?: string;
   attributes?: Attribute[];
 }
 
@@ -146,7 +149,7 @@ export interface Graph {
   outputs: ValueInfo[];
 }
 
-/** Serialise a model: IR version 8, default domain at `opset`. */
+/** Serialise a model: IR version 8, default domain at `opset`, other domains used by nodes at 1. */
 export function encodeModel(graph: Graph, opset = 17, producer = 'codegen-eval'): Bytes {
   const g = new Writer();
   graph.nodes.forEach((n, k) => {
@@ -156,6 +159,7 @@ export function encodeModel(graph: Graph, opset = 17, producer = 'codegen-eval')
     w.string(3, n.name ?? `${n.op}_${k}`);
     w.string(4, n.op);
     for (const a of n.attributes ?? []) w.message(5, attributeMessage(a));
+    if (n.domain) w.string(7, n.domain);
     g.message(1, w);
   });
   g.string(2, graph.name);
@@ -167,5 +171,6 @@ export function encodeModel(graph: Graph, opset = 17, producer = 'codegen-eval')
   m.string(2, producer);
   m.message(7, g);
   m.message(8, new Writer().string(1, '').int(2, opset));
+  for (const domain of new Set(graph.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))) m.message(8, new Writer().string(1, domain).int(2, 1));
   return m.finish();
 }
