@@ -1,8 +1,10 @@
 /**
  * Scoring throughput (forward passes, tokens/s) of a GPT (vocab 4096, d 256, 4 layers, 4 heads,
  * context 128) and a GRU (vocab 4096, embedding 256, 1 x 512), on batches of 16 windows of 128 tokens:
- * the built-in models through TensorFlow.js (wasm), the GPT's ONNX export on onnxruntime-node, and
- * PyTorch CPU (Debian's python3-torch, 1 thread, with OpenBLAS) on the same architectures, in turn.
+ * the built-in models through TensorFlow.js (wasm) with the scorer's statistics; their ONNX graphs on
+ * onnxruntime-node, as exported (logits out) and with the scoring head (`score --backend onnx`, the
+ * default); and PyTorch CPU (Debian's python3-torch, 1 thread, with OpenBLAS; forward + log_softmax)
+ * on the same architectures, in turn.
  * onnxruntime-node is imported only after the TensorFlow.js runs: once loaded in a process, it slows
  * the wasm backend about eightfold (measured here).
  */
@@ -11,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tokenStatistics } from '../src/models/builtin.ts';
 import { buildGptGraph } from '../src/models/onnx/exportGpt.ts';
-import { encodeModel } from '../src/models/onnx/proto.ts';
+import { buildRnnGraph } from '../src/models/onnx/exportRnn.ts';
+import { encodeModel, type Graph } from '../src/models/onnx/proto.ts';
+import { addScoringHead, SCORING_OUTPUTS } from '../src/models/onnx/scoringHead.ts';
 import { selectBackend, tf } from '../src/train/backend.ts';
 import { validateConfig } from '../src/train/config.ts';
 import { createModel } from '../src/train/models/index.ts';
@@ -43,18 +47,18 @@ export async function benchScore(): Promise<void> {
   const seconds = Number(process.env.BENCH_SCORE_SECONDS ?? 8);
   const backend = await selectBackend('wasm');
   const input = ids();
+  const targets = Int32Array.from(input, (_, i) => input[(i + 1) % input.length]);
   const dir = mkdtempSync(join(tmpdir(), 'cge-score-'));
   const torch = (kind: 'gpt' | 'gru') => torchAnchor('score', kind === 'gpt'
     ? { kind, vocab: VOCAB, batch: BATCH, context: CONTEXT, width: 256, layers: 4, heads: 4 }
     : { kind, vocab: VOCAB, batch: BATCH, context: CONTEXT, embedding: 256, units: 512, layers: 1 }, seconds);
   const rows: (string | number)[][] = [];
   const tfjs: Record<string, number> = {};
-  const gptModels: ReturnType<typeof createModel>[] = [];
+  const models: Record<string, ReturnType<typeof createModel>> = {};
   for (const kind of ['gpt', 'gru'] as const) {
     const config = validateConfig({ model: kind === 'gpt' ? { type: 'gpt', width: 256, layers: 4, heads: 4, context: CONTEXT, dropout: 0 } : { type: 'gru', embedding: 256, units: 512, layers: 1, context: CONTEXT, dropout: 0 } } as never);
     const model = createModel(config.model, VOCAB, 1);
     const x = tf.tensor2d(input, [BATCH, CONTEXT], 'int32');
-    const targets = Int32Array.from(input, (v, i) => input[(i + 1) % input.length]);
     tfjs[kind] = await timeIt(seconds, () => {
       // what the scorer computes per token: log-prob of the next token, its rank and the entropy
       const logits = tf.tidy(() => tf.reshape(model.forward(x, false, 0), [BATCH * CONTEXT, VOCAB]) as tf.Tensor2D);
@@ -62,25 +66,32 @@ export async function benchScore(): Promise<void> {
       logits.dispose();
     });
     x.dispose();
-    if (kind === 'gpt') gptModels.push(model);
-    else for (const v of model.params.values()) v.dispose();
+    models[kind] = model;
   }
   const ort = await import('onnxruntime-node');
-  const file = join(dir, 'gpt.onnx');
-  writeFileSync(file, encodeModel(buildGptGraph(gptModels[0]).graph));
-  const session = await ort.InferenceSession.create(file);
   const feeds = {
     input_ids: new ort.Tensor('int64', BigInt64Array.from(input, (v) => BigInt(v)), [BATCH, CONTEXT]),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(BATCH * CONTEXT).fill(1n), [BATCH, CONTEXT]),
+    targets: new ort.Tensor('int64', BigInt64Array.from(targets, (v) => BigInt(v)), [BATCH, CONTEXT]),
   };
-  const onnx = await timeIt(seconds, async () => { await session.run(feeds); });
-  await session.release();
+  /** tokens/s of a graph on onnxruntime-node, fetching `outputs`. */
+  const onnxRate = async (graph: Graph, outputs: string[]) => {
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, encodeModel(graph));
+    const session = await ort.InferenceSession.create(file);
+    const rate = await timeIt(seconds, async () => { await session.run(Object.fromEntries(session.inputNames.map((n) => [n, feeds[n as keyof typeof feeds]])), outputs); });
+    await session.release();
+    return rate;
+  };
   for (const kind of ['gpt', 'gru'] as const) {
+    const graph = (kind === 'gpt' ? buildGptGraph(models[kind]) : buildRnnGraph(models[kind])).graph;
+    const exported = await onnxRate(graph, ['logits']);
+    const scoring = await onnxRate(addScoringHead(graph), [...SCORING_OUTPUTS]);
     const pt = torch(kind);
-    const o = kind === 'gpt' ? onnx : undefined;
     const label = kind === 'gpt' ? 'GPT 4096/256/4x4/128' : 'GRU 4096/256/1x512/128';
-    rows.push([label, Math.round(tfjs[kind]), o ? Math.round(o) : '- (GPT only)', pt ? Math.round(pt) : '-', pt ? `${(tfjs[kind] / pt).toFixed(2)}x` : '-', pt && o ? `${(o / pt).toFixed(2)}x` : '-']);
+    const ratio = (v: number) => (pt ? `${(v / pt).toFixed(2)}x` : '-');
+    rows.push([label, Math.round(tfjs[kind]), Math.round(exported), Math.round(scoring), pt ? Math.round(pt) : '-', ratio(tfjs[kind]), ratio(exported), ratio(scoring)]);
   }
   rmSync(dir, { recursive: true, force: true });
-  printTable(`scoring throughput, tokens/s, batch ${BATCH} x ${CONTEXT} (TensorFlow.js on ${backend}; onnxruntime-node, all cores; PyTorch CPU 1 thread)`, ['model', 'TensorFlow.js', 'ONNX', 'PyTorch', 'TF.js / PyTorch', 'ONNX / PyTorch'], rows);
+  printTable(`scoring throughput, tokens/s, batch ${BATCH} x ${CONTEXT} (TensorFlow.js on ${backend}; onnxruntime-node, all cores; PyTorch CPU 1 thread, forward + log_softmax)`, ['model', 'TF.js', 'ONNX (logits out)', 'ONNX + scoring head', 'PyTorch', 'TF.js / PT', 'ONNX / PT', 'ONNX + head / PT'], rows);
 }

@@ -5,7 +5,7 @@ import type { GateMetric } from '../gate/gate.ts';
 import { runGate } from '../gate/run.ts';
 import { buildReport } from '../report/build.ts';
 import { DEFAULT_DB } from '../score/store.ts';
-import { BACKENDS, type BackendName } from '../train/backend.ts';
+import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { ExitWith, isUserError, UserError, UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
@@ -19,7 +19,7 @@ function nonNegative(value: string): number {
 
 interface GateCliOptions {
   baseline: string; candidate: string; baselineScores?: string; testbed: string[]; margin?: number; metric?: GateMetric; alpha?: number; concepts?: string; config?: string;
-  db: string; markdown?: string; junit?: string; json?: boolean; report?: string; backend?: BackendName; concurrency: number; quiet?: boolean;
+  db: string; markdown?: string; junit?: string; json?: boolean; report?: string; backend?: ScoringBackend; concurrency: number; quiet?: boolean;
 }
 
 export function gateCommand(io: CliIO): Command {
@@ -39,7 +39,7 @@ export function gateCommand(io: CliIO): Command {
     .option('--junit <file>', 'also write JUnit XML, one test case per concept')
     .option('--json', 'print the result as JSON instead of the table')
     .option('--report <dir>', 'also write the full comparison report (HTML, LaTeX, JSON; no PDF) into this folder')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend for builtin models').choices([...BACKENDS]))
+    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
     .option('--concurrency <n>', 'openai: requests in flight', (v) => Number(v), 4)
     .option('--quiet', 'no progress lines')
     .action(async (opts: GateCliOptions) => {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { buildReport, type ReportResult } from '../report/build.ts';
 import { loadReportConfig } from '../report/config.ts';
 import { DEFAULT_DB } from '../score/store.ts';
-import { BACKENDS, type BackendName } from '../train/backend.ts';
+import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
 import { UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
 import { parseInteger, parsePositiveInt, type CliIO } from './shared.ts';
@@ -11,7 +11,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 interface ReportCliOptions {
   testbed: string[]; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
-  backend?: BackendName; concurrency: number; quiet?: boolean; json?: boolean;
+  backend?: ScoringBackend; concurrency: number; quiet?: boolean; json?: boolean;
 }
 
 function withCommonOptions(command: Command): Command {
@@ -24,7 +24,7 @@ function withCommonOptions(command: Command): Command {
     .option('--title <text>', 'the report title')
     .option('--seed <n>', 'bootstrap seed', parseInteger)
     .option('--bootstrap <n>', 'bootstrap replicates', parsePositiveInt)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend for builtin models').choices([...BACKENDS]))
+    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
     .option('--concurrency <n>', 'openai: requests in flight', parsePositiveInt, 4)
     .option('--quiet', 'no progress lines')
     .option('--json', 'print a summary as JSON');

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { openModel } from '../models/index.ts';
 import { scoreTestbed } from '../score/score.ts';
 import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
-import { BACKENDS, type BackendName } from '../train/backend.ts';
+import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
 import { toJson } from './format.ts';
 import { parsePositiveInt, type CliIO } from './shared.ts';
 
@@ -21,7 +21,7 @@ export function scoreCommand(io: CliIO): Command {
     .requiredOption('--model <spec>', 'the model (see below)')
     .requiredOption('--testbed <dir>', 'a testbed folder or name')
     .option('--out <db>', `the scores database (DuckDB file)`, DEFAULT_DB)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend for builtin models').choices([...BACKENDS]))
+    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
     .option('--stride <n>', 'builtin: tokens advanced between sliding windows (default: half the context)', parsePositiveInt)
     .option('--concurrency <n>', 'openai: requests in flight', parsePositiveInt, 4)
     .option('--api-key-env <name>', 'openai: the environment variable holding the API key', 'OPENAI_API_KEY')
@@ -29,7 +29,7 @@ export function scoreCommand(io: CliIO): Command {
     .option('--quiet', 'no progress line')
     .option('--json', 'print a summary as JSON')
     .addHelpText('after', `\n${MODEL_HELP}`)
-    .action(async (opts: { model: string; testbed: string; out: string; backend?: BackendName; stride?: number; concurrency: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (opts: { model: string; testbed: string; out: string; backend?: ScoringBackend; stride?: number; concurrency: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
       const model = await openModel(opts.model, { backend: opts.backend, stride: opts.stride, concurrency: opts.concurrency, apiKeyEnv: opts.apiKeyEnv });
       try {
         const summary = await scoreTestbed({ model, testbed: opts.testbed, db: opts.out, quiet: opts.quiet });

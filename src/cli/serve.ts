@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { openModel } from '../models/index.ts';
 import { startServer } from '../models/serve.ts';
-import { BACKENDS, type BackendName } from '../train/backend.ts';
+import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
 import { parsePositiveInt, type CliIO } from './shared.ts';
 
 export function serveCommand(io: CliIO): Command {
@@ -11,8 +11,8 @@ export function serveCommand(io: CliIO): Command {
     .option('--port <n>', 'port', parsePositiveInt, 8000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--name <name>', 'the model name clients send (default: the spec)')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend for builtin models').choices([...BACKENDS]))
-    .action(async (opts: { model: string; port: number; host: string; name?: string; backend?: BackendName }) => {
+    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
+    .action(async (opts: { model: string; port: number; host: string; name?: string; backend?: ScoringBackend }) => {
       const model = await openModel(opts.model, { backend: opts.backend });
       const { url, close } = await startServer({ model, name: opts.name ?? opts.model, host: opts.host, port: opts.port, log: (m) => io.err(m) });
       io.out(`serving ${opts.model} at ${url} (POST ${url}/completions); Ctrl-C to stop`);

@@ -9,18 +9,30 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
-import { selectBackend, tf, type BackendName } from '../train/backend.ts';
+import { BACKENDS, selectBackend, tf, type BackendName } from '../train/backend.ts';
 import { pickTargets, softmaxAndLogSumExp } from '../train/logits.ts';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { packagePath } from '../util/paths.ts';
-import { scoreInWindows, WINDOW_SCHEME } from './windows.ts';
+import { scoreInWindows, statisticsFromLogits, WINDOW_SCHEME } from './windows.ts';
+import { buildGptGraph } from './onnx/exportGpt.ts';
+import { buildRnnGraph } from './onnx/exportRnn.ts';
+import { encodeModel } from './onnx/proto.ts';
+import { addScoringHead, SCORING_OUTPUTS } from './onnx/scoringHead.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
 
+/**
+ * Where a built-in model runs when scoring: a TensorFlow.js backend, or `onnx`: its ONNX graph (the
+ * one `export` writes) on onnxruntime-node, several times faster on CPU. `auto` takes onnx when
+ * onnxruntime-node loads.
+ */
+export type ScoringBackend = BackendName | 'onnx';
+export const SCORING_BACKENDS: readonly ScoringBackend[] = [...BACKENDS, 'onnx'];
+
 export interface BuiltinOptions {
-  backend?: BackendName;
+  backend?: ScoringBackend;
   /** Tokens advanced between windows (default: half the context). */
   stride?: number;
 }
@@ -34,6 +46,18 @@ export function resolveModelDir(spec: string): string {
     });
   }
   return dir;
+}
+
+type OnnxRuntime = typeof import('onnxruntime-node');
+
+/** onnxruntime-node, or undefined where it does not load (an error when it was asked for). */
+async function loadOnnxRuntime(required: boolean): Promise<OnnxRuntime | undefined> {
+  try {
+    return await import('onnxruntime-node');
+  } catch (error) {
+    if (required) throw new UserError(`the onnx backend needs onnxruntime-node, which did not load: ${(error as Error).message}`, { hint: 'npm install onnxruntime-node, or score with --backend wasm' });
+    return undefined;
+  }
 }
 
 /** Tokens per forward pass when scoring (16 windows of 128). */
@@ -76,21 +100,44 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   const tokenizer = await CodeTokenizer.load(dir);
   const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
   if (!checkpoint) throw new UserError(`${dir} has no checkpoint yet`, { hint: 'let the training run reach its first checkpoint' });
-  const backend = await selectBackend(options.backend ?? 'auto');
+  const requested = options.backend ?? 'auto';
+  const ort = requested === 'onnx' || requested === 'auto' ? await loadOnnxRuntime(requested === 'onnx') : undefined;
+  // with onnx, TensorFlow.js only holds the weights while the graph is built
+  const backend = ort ? 'onnx' : await selectBackend(requested as BackendName);
+  if (ort) await selectBackend('cpu');
   const model: LanguageModel = createModel(config.model, tokenizer.vocabSize, 0);
   const state = await loadCheckpoint(checkpoint, model.params);
+  const session = ort ? await ort.InferenceSession.create(encodeModel(addScoringHead((config.model.type === 'gpt' ? buildGptGraph(model) : buildRnnGraph(model)).graph))) : undefined;
+  if (session) for (const v of model.params.values()) v.dispose();
   const context = config.model.context;
   const stride = Math.max(1, Math.min(context, options.stride ?? Math.floor(context / 2)));
   const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
   const digest = createHash('sha256');
   digest.update(await readFile(join(checkpoint, 'weights.bin')));
   digest.update(await readFile(join(dir, 'tokenizer.json')));
-  digest.update(JSON.stringify({ model: config.model, stride, windows: WINDOW_SCHEME }));
+  digest.update(JSON.stringify({ model: config.model, stride, windows: WINDOW_SCHEME, ...(session ? { runtime: 'onnxruntime' } : {}) }));
   const identity = `builtin:${digest.digest('hex').slice(0, 32)}`;
 
   function scoreTexts(texts: string[], topK: number): Promise<TokenScores[]> {
     const encoded = texts.map((text) => ({ text, ...tokenizer.encode(text) }));
     return scoreInWindows(encoded, { bos: eos, context, stride, tokensPerBatch: TOKENS_PER_BATCH, topK }, async (input, batch, length, rowIndex, targets) => {
+      if (session && ort) {
+        const ids = new ort.Tensor('int64', BigInt64Array.from(input, (v) => BigInt(v)), [batch, length]);
+        const mask = new ort.Tensor('int64', new BigInt64Array(batch * length).fill(1n), [batch, length]);
+        const next = new BigInt64Array(batch * length);
+        rowIndex.forEach((row, k) => (next[row] = BigInt(targets[k])));
+        const feeds = { input_ids: ids, attention_mask: mask, targets: new ort.Tensor('int64', next, [batch, length]) };
+        if (topK > 0) {
+          const { logits } = await session.run(feeds, ['logits']);
+          return statisticsFromLogits(logits.data as Float32Array, tokenizer.vocabSize, rowIndex, targets, topK, (id) => tokenizer.decode([id]));
+        }
+        const out = await session.run(feeds, [...SCORING_OUTPUTS]);
+        const [logprobs, ranks, entropy] = SCORING_OUTPUTS.map((name) => {
+          const all = out[name].data as Float32Array;
+          return Float64Array.from(rowIndex, (row) => all[row]);
+        });
+        return { logprobs, ranks: Int32Array.from(ranks), entropy };
+      }
       const rows = tf.tidy(() => {
         const logits = model.forward(tf.tensor2d(input, [batch, length], 'int32'), false, 0);
         return tf.gather(tf.reshape(logits, [batch * length, tokenizer.vocabSize]), tf.tensor1d(rowIndex, 'int32')) as tf.Tensor2D;
@@ -118,7 +165,8 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
     scoreBatch: (items) => scoreTexts(items.map((item) => item.text), 0),
     batchSize: 16,
     dispose: async () => {
-      for (const v of model.params.values()) v.dispose();
+      if (session) await session.release();
+      else for (const v of model.params.values()) v.dispose();
     },
   };
 }

@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
-import { scoreInWindows, WINDOW_SCHEME, type RowStatistics } from './windows.ts';
+import { scoreInWindows, statisticsFromLogits, WINDOW_SCHEME } from './windows.ts';
 
 /** Tokens per forward pass when scoring. */
 const TOKENS_PER_BATCH = 2048;
@@ -43,47 +43,13 @@ export async function openHf(spec: string, path: string, options: { stride?: num
   digest.update(readFileSync(join(dir, 'tokenizer.json')));
   digest.update(JSON.stringify({ stride, windows: WINDOW_SCHEME }));
 
-  /** Log-prob, rank and entropy of each target from its row of logits, one exp per logit. */
-  function rowStatistics(logits: Float32Array, vocab: number, rows: Int32Array, targets: Int32Array, topK: number): RowStatistics {
-    const logprobs = new Float64Array(rows.length);
-    const ranks = new Int32Array(rows.length);
-    const entropy = new Float64Array(rows.length);
-    const top: { token: string; logprob: number }[][] = [];
-    rows.forEach((position, k) => {
-      const row = logits.subarray(position * vocab, (position + 1) * vocab);
-      let max = -Infinity;
-      for (let j = 0; j < vocab; j++) if (row[j] > max) max = row[j];
-      const actual = row[targets[k]];
-      let sum = 0;
-      let weighted = 0;
-      let rank = 1;
-      for (let j = 0; j < vocab; j++) {
-        const v = row[j];
-        const e = Math.exp(v - max);
-        sum += e;
-        weighted += e * (v - max);
-        if (v > actual) rank++;
-      }
-      const lse = max + Math.log(sum);
-      logprobs[k] = actual - lse;
-      ranks[k] = rank;
-      // H = lse - sum p x, with p = e / sum and x measured from max
-      entropy[k] = Math.log(sum) - weighted / sum;
-      if (topK > 0) {
-        const best = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, topK);
-        top.push(best.map((i) => ({ token: tokenizer.decode([i]), logprob: row[i] - lse })));
-      }
-    });
-    return { logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
-  }
-
   function scoreTexts(texts: string[], topK: number): Promise<TokenScores[]> {
     const encoded = texts.map((text) => ({ text, ...tokenizer.encode(text) }));
     return scoreInWindows(encoded, { bos, context, stride, tokensPerBatch: TOKENS_PER_BATCH, topK }, async (input, batch, length, rows, targets) => {
       const inputIds = new Tensor('int64', BigInt64Array.from(input, (v) => BigInt(v)), [batch, length]);
       const mask = new Tensor('int64', new BigInt64Array(batch * length).fill(1n), [batch, length]);
       const out = (await model({ input_ids: inputIds, attention_mask: mask })) as { logits: { data: Float32Array; dims: number[] } };
-      return rowStatistics(out.logits.data, out.logits.dims[2], rows, targets, topK);
+      return statisticsFromLogits(out.logits.data, out.logits.dims[2], rows, targets, topK, (id) => tokenizer.decode([id]));
     });
   }
 

@@ -1,14 +1,14 @@
 /**
  * Model specs (`--model`):
- * - `builtin:DIR` or `builtin:NAME` (a folder under ./models, else the shipped models/, e.g. `demo`): a model trained by codegen-eval;
+ * - `builtin:DIR` or `builtin:NAME` (a folder under ./models, else the shipped models/, e.g. `demo`): a model trained by codegen-eval,
+ *   run on onnxruntime-node (its ONNX graph, built in memory) or on a TensorFlow.js backend (`--backend`);
  * - `logprobs:FILE.jsonl`: log-probs computed elsewhere, one record per testbed row;
  * - `openai:URL#MODEL`: an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve);
  * - `hf:DIR`: a local Hugging Face folder with ONNX weights, through @huggingface/transformers.
  * A bare path to a model folder is taken as `builtin:`.
  */
 import { UsageError } from '../util/errors.ts';
-import type { BackendName } from '../train/backend.ts';
-import { openBuiltin } from './builtin.ts';
+import { openBuiltin, type ScoringBackend } from './builtin.ts';
 import { openLogprobsFile } from './logprobsFile.ts';
 import { openOpenAI } from './openai.ts';
 import { openHf } from './hf.ts';
@@ -17,7 +17,8 @@ import type { ScoringModel } from './types.ts';
 export type { ScoringModel, TokenScores } from './types.ts';
 
 export interface OpenOptions {
-  backend?: BackendName;
+  /** builtin: a TensorFlow.js backend, or onnx (onnxruntime-node; what auto takes when it loads). */
+  backend?: ScoringBackend;
   stride?: number;
   /** openai: requests in flight. */
   concurrency?: number;

@@ -34,6 +34,43 @@ export interface RowStatistics {
  */
 export type RunWindows = (input: Int32Array, batch: number, length: number, rows: Int32Array, targets: Int32Array) => Promise<RowStatistics>;
 
+/**
+ * Log-prob, rank and entropy of each target from its row of `logits` [positions, vocab] (computed
+ * elsewhere, e.g. by onnxruntime), with one exp per logit; `decode` names the top tokens.
+ */
+export function statisticsFromLogits(logits: Float32Array, vocab: number, rows: Int32Array, targets: Int32Array, topK: number, decode: (id: number) => string): RowStatistics {
+  const logprobs = new Float64Array(rows.length);
+  const ranks = new Int32Array(rows.length);
+  const entropy = new Float64Array(rows.length);
+  const top: { token: string; logprob: number }[][] = [];
+  rows.forEach((position, k) => {
+    const row = logits.subarray(position * vocab, (position + 1) * vocab);
+    let max = -Infinity;
+    for (let j = 0; j < vocab; j++) if (row[j] > max) max = row[j];
+    const actual = row[targets[k]];
+    let sum = 0;
+    let weighted = 0;
+    let rank = 1;
+    for (let j = 0; j < vocab; j++) {
+      const v = row[j];
+      const e = Math.exp(v - max);
+      sum += e;
+      weighted += e * (v - max);
+      if (v > actual) rank++;
+    }
+    const lse = max + Math.log(sum);
+    logprobs[k] = actual - lse;
+    ranks[k] = rank;
+    // H = lse - sum p x, with p = e / sum and x measured from max
+    entropy[k] = Math.log(sum) - weighted / sum;
+    if (topK > 0) {
+      const best = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, topK);
+      top.push(best.map((i) => ({ token: decode(i), logprob: row[i] - lse })));
+    }
+  });
+  return { logprobs, ranks, entropy, ...(topK > 0 ? { top } : {}) };
+}
+
 /** Names how windows are padded and batched; part of a model's identity (scores depend on it). */
 export const WINDOW_SCHEME = 'pow2-padded@1';
 

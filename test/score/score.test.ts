@@ -283,3 +283,30 @@ test('export: the built-in GPT as ONNX, scored through hf: (@huggingface/transfo
   await builtin.dispose();
   await assert.rejects(openModel(`hf:${tempDir()}`), /not a complete Hugging Face ONNX model folder: missing config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/model\.onnx/);
 });
+
+test('builtin on onnxruntime (--backend onnx): the model\'s ONNX graph with the scoring head gives TensorFlow.js\'s log-probs, ranks, entropies and top tokens', async () => {
+  const { model: gptDir } = await fixtures();
+  const gruDir = fileURLToPath(new URL('../../models/demo-gru', import.meta.url));
+  const texts = ['def add(a, b):\n    return a + b  # sum\n' + 'x = [1, 2]\n'.repeat(4), 'x = f(1)\n', 'é = "ü"\n'];
+  for (const dir of [gptDir, gruDir]) {
+    const onnx = await openBuiltin('builtin:t', dir, { backend: 'onnx' });
+    const tfjs = await openBuiltin('builtin:t', dir, { backend: 'wasm' });
+    assert.equal(onnx.info.backend, 'onnx');
+    assert.notEqual(onnx.identity, tfjs.identity, 'the runtime is part of the identity: cached scores never mix');
+    const a = await onnx.scoreBatch!(texts.map((text, i) => ({ text, id: String(i) })));
+    const b = await tfjs.scoreBatch!(texts.map((text, i) => ({ text, id: String(i) })));
+    texts.forEach((_, t) => {
+      assert.deepEqual(a[t].tokens, b[t].tokens);
+      for (let j = 0; j < a[t].logprobs.length; j++) {
+        assert.ok(Math.abs(a[t].logprobs[j] - b[t].logprobs[j]) < 1e-4, `${dir} text ${t} token ${j}: ${a[t].logprobs[j]} vs ${b[t].logprobs[j]}`);
+        assert.ok(Math.abs(a[t].entropy![j] - b[t].entropy![j]) < 1e-3, `entropy ${t}/${j}: ${a[t].entropy![j]} vs ${b[t].entropy![j]}`);
+        assert.ok(Math.abs(a[t].ranks![j] - b[t].ranks![j]) <= 1, `rank ${t}/${j}`); // ties may break differently in the last bit
+      }
+    });
+    const topA = await onnx.score(texts[1], 'x', 3);
+    const topB = await tfjs.score(texts[1], 'x', 3);
+    topA.top!.forEach((row, j) => row.forEach((entry, r) => assert.ok(Math.abs(entry.logprob - topB.top![j][r].logprob) < 1e-4)));
+    await onnx.dispose();
+    await tfjs.dispose();
+  }
+});

@@ -1,0 +1,100 @@
+/**
+ * The ONNX graph (opset 17, standard operators) of a built-in recurrent model (models/rnn.ts): the
+ * embedding, one ONNX GRU or LSTM operator per layer, and the output layer. Inputs input_ids (and
+ * attention_mask, accepted for a GPT-2-like signature) [batch_size, sequence_length] int64; output
+ * logits [batch_size, sequence_length, vocab_size].
+ *
+ * Weight layouts: ours are x W [in, G U] with gates in column blocks (GRU z, r, n; LSTM i, f, g, o);
+ * ONNX wants W [1, G U, in] with gates in row blocks (GRU z, r, h; LSTM i, o, f, c) and the biases as
+ * [W_b, R_b]. Our GRU is PyTorch's (the candidate's recurrent bias inside the reset product), which
+ * is ONNX's linear_before_reset = 1.
+ */
+import type { LanguageModel } from '../../train/models/index.ts';
+import { DataType, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
+
+/** Rows of the ONNX matrix [G U, in] from our [in, G U], taking our gate blocks in `order`. */
+function gateRows(values: Float32Array, input: number, units: number, order: number[]): Float32Array {
+  const G = order.length;
+  const out = new Float32Array(G * units * input);
+  order.forEach((ours, g) => {
+    for (let u = 0; u < units; u++) {
+      const row = (g * units + u) * input;
+      const col = ours * units + u;
+      for (let i = 0; i < input; i++) out[row + i] = values[i * G * units + col];
+    }
+  });
+  return out;
+}
+
+export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters: number } {
+  const { embedding: E, units: U, layers: L, type } = model.config;
+  const gru = type === 'gru';
+  const G = gru ? 3 : 4;
+  // ONNX gate order, as indices of our gate blocks
+  const order = gru ? [0, 1, 2] : [0, 3, 1, 2];
+  const V = model.vocabSize;
+  const values = (name: string) => model.params.get(name)!.dataSync() as Float32Array;
+  const initializers: Tensor[] = [];
+  const nodes: Node[] = [];
+  let parameters = 0;
+  const add = (name: string, dims: number[], data: Float32Array) => {
+    initializers.push(floatTensor(name, dims, data));
+    return name;
+  };
+  let k = 0;
+  const op = (kind: string, inputs: string[], attributes?: Node['attributes']) => {
+    const out = `${kind.toLowerCase()}_${k++}`;
+    nodes.push({ op: kind, inputs, outputs: [out], attributes });
+    return out;
+  };
+  for (const v of model.params.values()) parameters += v.size;
+
+  add('emb', [V, E], Float32Array.from(values('emb')));
+  // [B, T, E] -> time-major [T, B, E], as the recurrent operators read it
+  let x = op('Transpose', [op('Gather', ['emb', 'input_ids'], [{ name: 'axis', int: 0 }])], [{ name: 'perm', ints: [1, 0, 2] }]);
+  const squeezeAxes = 'axis_1';
+  initializers.push(int64Tensor(squeezeAxes, [1], [1]));
+  for (let l = 0; l < L; l++) {
+    const input = l === 0 ? E : U;
+    const W = add(`l${l}.W`, [1, G * U, input], gateRows(values(`l${l}.wx`), input, U, order));
+    const R = add(`l${l}.R`, [1, G * U, U], gateRows(values(`l${l}.wh`), U, U, order));
+    const bx = values(`l${l}.b`);
+    const bias = new Float32Array(2 * G * U);
+    order.forEach((ours, g) => bias.set(bx.subarray(ours * U, (ours + 1) * U), g * U));
+    if (gru) bias.set(values(`l${l}.bhn`), (G + 2) * U); // R_bh: the candidate's recurrent bias
+    const B = add(`l${l}.B`, [1, 2 * G * U], bias);
+    const attributes: Node['attributes'] = [{ name: 'hidden_size', int: U }, ...(gru ? [{ name: 'linear_before_reset', int: 1 }] : [])];
+    const y = `y_${l}`;
+    nodes.push({ op: gru ? 'GRU' : 'LSTM', inputs: [x, W, R, B], outputs: [y], attributes });
+    x = op('Squeeze', [y, squeezeAxes]); // [T, 1, B, U] -> [T, B, U]
+  }
+  const states = op('Reshape', [op('Transpose', [x], [{ name: 'perm', ints: [1, 0, 2] }]), 'rows_shape']); // [B T, U]
+  initializers.push(int64Tensor('rows_shape', [2], [-1, U]));
+  const head = model.params.has('out.w')
+    ? add('out.w', [U, V], Float32Array.from(values('out.w')))
+    : add('emb_t', [U, V], transpose(values('emb'), V, U)); // tied: the embedding's transpose
+  add('out.b', [V], Float32Array.from(values('out.b')));
+  // Gemm adds the bias in the product's own pass; then back to [B, T, V] by the input's shape
+  const batchTime = op('Shape', ['input_ids']);
+  const logitsShape = op('Concat', [batchTime, 'vocab_dim'], [{ name: 'axis', int: 0 }]);
+  initializers.push(int64Tensor('vocab_dim', [1], [V]));
+  nodes.push({ op: 'Reshape', inputs: [op('Gemm', [states, head, 'out.b']), logitsShape], outputs: ['logits'] });
+  const graph: Graph = {
+    name: `codegen-eval-${type}`,
+    nodes,
+    initializers,
+    inputs: [
+      { name: 'input_ids', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
+    ],
+    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch_size', 'sequence_length', V] }],
+  };
+  return { graph, parameters };
+}
+
+/** [cols, rows] from row-major [rows, cols]. */
+function transpose(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  return out;
+}
