@@ -18,7 +18,8 @@
  * - Tanh: the stock kernel is scalar (14 ns per element here); tanh(x) = 2 sigmoid(2x) - 1 goes
  *   through XNNPACK's vectorised sigmoid (about 1 ns).
  * - Sum over leading axes (bias gradients): the stock kernel transposes first; this one adds rows.
- * - Transpose of the last two axes: blocked, instead of the stock element-wise index arithmetic.
+ * - Transpose of the last two axes: blocked, instead of the stock element-wise index arithmetic (other
+ *   permutations, and Concat, are as fast in the stock kernels: measured, not overridden).
  * - GatherV2 along the first axis (embedding lookups): row copies.
  */
 import {
@@ -28,6 +29,14 @@ import {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+type Values = Float32Array | Int32Array | Uint8Array;
+
+/** dst[to, to + n) = src[from, from + n); a plain loop for short runs, where a subarray view costs more than the copy. */
+function copy(dst: Values, to: number, src: Values, from: number, n: number): void {
+  if (n >= 512) dst.set(src.subarray(from, from + n), to);
+  else for (let j = 0; j < n; j++) dst[to + j] = src[from + j];
+}
 type Run = (args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: BackendWasm }) => TensorInfo | TensorInfo[];
 
 /** Run the stock wasm kernel of an op from inside another kernel. */
@@ -229,7 +238,7 @@ const unpack: Run = ({ inputs: { value }, attrs, backend }) => {
   return Array.from({ length: n }, (_, j) => {
     const out = backend.makeOutput(shape, value.dtype);
     const dst = backend.typedArrayFromHeap(out);
-    for (let o = 0; o < outer; o++) dst.set(src.subarray((o * n + j) * inner, (o * n + j + 1) * inner), o * inner);
+    for (let o = 0; o < outer; o++) copy(dst, o * inner, src, (o * n + j) * inner, inner);
     return out;
   });
 };
@@ -253,7 +262,7 @@ const splitV: Run = ({ inputs: { x }, attrs, backend }) => {
     const out = backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), x.dtype);
     const dst = backend.typedArrayFromHeap(out);
     const block = s * inner;
-    for (let o = 0; o < outer; o++) dst.set(src.subarray((o * n + offset) * inner, (o * n + offset) * inner + block), o * block);
+    for (let o = 0; o < outer; o++) copy(dst, o * block, src, (o * n + offset) * inner, block);
     offset += s;
     return out;
   });
@@ -301,8 +310,8 @@ const transpose: Run = ({ inputs: { x }, attrs, backend }) => {
   const perm = (attrs as unknown as { perm: number[] }).perm;
   const r = perm.length;
   const swapsLastTwo = r >= 2 && perm[r - 1] === r - 2 && perm[r - 2] === r - 1 && perm.slice(0, -2).every((p, i) => p === i);
-  if (x.dtype === 'string' || !swapsLastTwo) return stockKernel('Transpose')({ inputs: { x }, backend, attrs });
-  return transposeLastTwo(backend, x);
+  if (x.dtype !== 'string' && swapsLastTwo) return transposeLastTwo(backend, x);
+  return stockKernel('Transpose')({ inputs: { x }, backend, attrs });
 };
 
 /** Gather along axis 0 (an embedding lookup): whole rows copied; other cases go to the stock kernel. */
@@ -323,10 +332,51 @@ const gatherV2: Run = ({ inputs: { x, indices }, attrs, backend }) => {
       throw new Error(`GatherV2: the index value ${row} is not in [0, ${n - 1}]`);
     }
     if (inner === 1) dst[i] = src[row];
-    else dst.set(src.subarray(row * inner, (row + 1) * inner), i * inner);
+    else copy(dst, i * inner, src, row * inner, inner);
   }
   return out;
 };
+
+/**
+ * One AdamW update of a parameter in a single pass (the optimizer's dozen element-wise ops otherwise
+ * cost a tenth of a GPT step): with g' = scale g,
+ *   m' = beta1 m + (1 - beta1) g',  v' = beta2 v + (1 - beta2) g'^2,
+ *   p' = decay p - lr (m' / b1) / (sqrt(v' / b2) + eps).
+ * Outputs [p', m', v']. Registered under a name of its own; optimizer.ts runs it on wasm.
+ */
+export const ADAMW_KERNEL = 'CodegenEvalAdamW';
+export interface AdamWAttrs { lr: number; beta1: number; beta2: number; b1: number; b2: number; eps: number; decay: number; scale: number }
+
+const adamW: Run = ({ inputs: { p, m, v, g }, attrs, backend }) => {
+  const { lr, beta1, beta2, b1, b2, eps, decay, scale } = attrs as unknown as AdamWAttrs;
+  const outs = [p, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
+  const [P, M, Vv, G] = [p, m, v, g].map((t) => backend.typedArrayFromHeap(t));
+  const [P1, M1, V1] = outs.map((t) => backend.typedArrayFromHeap(t));
+  for (let i = 0; i < P.length; i++) {
+    const gi = scale * G[i];
+    const mi = beta1 * M[i] + (1 - beta1) * gi;
+    const vi = beta2 * Vv[i] + (1 - beta2) * gi * gi;
+    M1[i] = mi;
+    V1[i] = vi;
+    P1[i] = decay * P[i] - (lr * (mi / b1)) / (Math.sqrt(vi / b2) + eps);
+  }
+  return outs;
+};
+
+/** The sum of squares of all inputs (the gradients' global norm, squared), in one pass each. */
+export const SUM_OF_SQUARES_KERNEL = 'CodegenEvalSumOfSquares';
+const sumOfSquares: Run = ({ inputs, backend }) => {
+  let total = 0;
+  for (const t of Object.values(inputs)) {
+    const x = backend.typedArrayFromHeap(t);
+    for (let i = 0; i < x.length; i++) total += x[i] * x[i];
+  }
+  const out = backend.makeOutput([], 'float32');
+  backend.typedArrayFromHeap(out)[0] = total;
+  return out;
+};
+
+const OWN_KERNELS: Record<string, Run> = { [ADAMW_KERNEL]: adamW, [SUM_OF_SQUARES_KERNEL]: sumOfSquares };
 
 const OVERRIDES: Record<string, Run> = {
   GatherV2: gatherV2,
@@ -345,6 +395,9 @@ const installed = new Map<string, { stock: KernelConfig | undefined; fast: Kerne
 
 /** Register the missing and faster wasm kernels (idempotent; before the wasm backend starts). */
 export function registerWasmKernels(): void {
+  for (const [name, run] of Object.entries(OWN_KERNELS)) {
+    if (!getKernel(name, 'wasm')) registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: run as unknown as KernelFunc });
+  }
   for (const [name, run] of Object.entries(OVERRIDES)) {
     if (installed.has(name)) continue;
     const stock = getKernel(name, 'wasm');

@@ -5,6 +5,7 @@
  * The moments are plain variables, so checkpoints hold them exactly.
  */
 import { tf } from './backend.ts';
+import { ADAMW_KERNEL, SUM_OF_SQUARES_KERNEL, type AdamWAttrs } from './kernels.ts';
 
 export interface AdamWConfig {
   lr: number;
@@ -42,7 +43,11 @@ export class AdamW {
   step(grads: Record<string, tf.Tensor>, lr: number): number {
     const c = this.config;
     this.t++;
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+    // on wasm, the fused kernels of kernels.ts (one pass per tensor); elsewhere the same in ops
+    const fused = tf.getBackend() === 'wasm' && Boolean(tf.getKernel(ADAMW_KERNEL, 'wasm'));
+    const norm = fused
+      ? Math.sqrt(tf.tidy(() => (tf.engine().runKernel(SUM_OF_SQUARES_KERNEL, Object.values(grads) as unknown as tf.NamedTensorMap, {}) as tf.Tensor).dataSync()[0]))
+      : tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
     const scale = c.clip > 0 && norm > c.clip ? c.clip / (norm + 1e-6) : 1;
     const b1 = 1 - c.beta1 ** this.t;
     const b2 = 1 - c.beta2 ** this.t;
@@ -50,6 +55,14 @@ export class AdamW {
       for (const [name, p] of this.params) {
         const g0 = grads[name];
         if (!g0) continue;
+        if (fused) {
+          const attrs: AdamWAttrs = { lr, beta1: c.beta1, beta2: c.beta2, b1, b2, eps: c.eps, decay: p.rank >= 2 && c.weightDecay > 0 ? 1 - lr * c.weightDecay : 1, scale };
+          const [np, nm, nv] = tf.engine().runKernel(ADAMW_KERNEL, { p, m: this.m.get(name)!, v: this.v.get(name)!, g: g0 }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          p.assign(np);
+          this.m.get(name)!.assign(nm);
+          this.v.get(name)!.assign(nv);
+          continue;
+        }
         const g = scale === 1 ? g0 : tf.mul(g0, scale);
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;

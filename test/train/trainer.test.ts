@@ -171,6 +171,11 @@ test('wasm kernels: Identity, Unpack, SplitV, Tanh, Sum, Transpose and GatherV2 
     out.push(tf.sum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), 0));
     for (const perm of [[0, 2, 1], [1, 0, 2], [2, 1, 0], [0, 1, 2]]) out.push(tf.transpose(x, perm));
     out.push(tf.transpose(tf.reshape(x, [12, 5])));
+    const x4 = wave([2, 3, 4, 5], 2);
+    for (const perm of [[0, 2, 1, 3], [2, 0, 1, 3], [1, 2, 0, 3], [3, 2, 1, 0], [0, 1, 3, 2]]) out.push(tf.transpose(x4, perm));
+    const y = wave([3, 2, 5], 3);
+    out.push(tf.concat([x, wave([3, 1, 5], 4), y], 1), tf.concat([x, wave([3, 4, 2], 5)], -1), tf.concat([x, wave([1, 4, 5], 6)], 0), tf.concat([tf.zeros([3, 0, 5]), y], 1));
+    out.push(tf.cast(tf.concat([tf.tensor2d([[1, 2]], [1, 2], 'int32'), tf.tensor2d([[3], [4]].flat(), [1, 2], 'int32')], 1), 'float32'), tf.stack([x, x], 2));
     const rows = tf.tensor1d([2, 0, 2, 1], 'int32');
     out.push(tf.gather(x, rows), tf.gather(x, tf.tensor2d([[1, 2], [0, 0]], [2, 2], 'int32')), tf.gather(tf.reshape(x, [60]), tf.tensor1d([59, 0, 7], 'int32')), tf.gather(x, rows, 2), tf.cast(tf.gather(tf.tensor1d([5, 6, 7], 'int32'), rows), 'float32'));
     // gradients through all of them: unstack/stack, split/concat, tanh, sum, transpose and saved tensors
@@ -235,4 +240,23 @@ test('GRU layer: the written-out backward pass through time gives autograd\'s gr
   const theirs = tf.grads(loss(reference))([xw, wh, bhn]);
   assertClose([Array.from(gruLayer(xw as tf.Tensor3D, wh as tf.Tensor2D, bhn as tf.Tensor1D).dataSync())], [Array.from(reference(xw, wh, bhn).dataSync())], 1e-6, 'hidden states');
   assertClose(ours.map((g) => Array.from(g.dataSync())), theirs.map((g) => Array.from(g.dataSync())), 1e-5, 'gradients');
+});
+
+test('AdamW: the fused wasm kernels give the op-by-op update (cpu) over steps, with clipping and decoupled weight decay', async () => {
+  const { AdamW } = await import('../../src/train/optimizer.ts');
+  const run = async (backend: 'cpu' | 'wasm') => {
+    await selectBackend(backend);
+    const params = new Map([['w', tf.variable(wave([4, 6], 1))], ['b', tf.variable(wave([6], 2))]]);
+    const optimizer = new AdamW(params, { lr: 0.05, minLr: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, warmupSteps: 0, maxSteps: 10, clip: 0.5 });
+    const norms: number[] = [];
+    for (let step = 0; step < 4; step++) norms.push(optimizer.step({ w: tf.mul(wave([4, 6], 3 + step), 2), b: wave([6], 7 + step) }, 0.05));
+    const out = [norms, ...[...params.values(), ...optimizer.m.values(), ...optimizer.v.values()].map((t) => Array.from(t.dataSync()))];
+    optimizer.dispose();
+    for (const v of params.values()) v.dispose();
+    return out;
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  assert.ok(cpu[0][0] > 0.5, 'the gradients are clipped');
+  assertClose(wasm, cpu, 1e-5, 'fused vs ops');
 });
