@@ -260,3 +260,27 @@ test('AdamW: the fused wasm kernels give the op-by-op update (cpu) over steps, w
   assert.ok(cpu[0][0] > 0.5, 'the gradients are clipped');
   assertClose(wasm, cpu, 1e-5, 'fused vs ops');
 });
+
+test('trainer: training steps on wasm leak no tensors or heap memory (cached transposes, shared identities, fused kernels)', async () => {
+  const { validateConfig } = await import('../../src/train/config.ts');
+  const { createModel } = await import('../../src/train/models/index.ts');
+  const { AdamW } = await import('../../src/train/optimizer.ts');
+  const { trainStep } = await import('../../src/train/trainer.ts');
+  await selectBackend('wasm');
+  for (const model of [{ type: 'gpt', width: 32, layers: 2, heads: 4, context: 16 }, { type: 'gru', embedding: 24, units: 32, layers: 2, context: 16 }]) {
+    const config = validateConfig({ model: { ...model, dropout: 0.1 } as never });
+    const m = createModel(config.model, 50, 3);
+    const optimizer = new AdamW(m.params, { ...config.train, lr: 1e-3 });
+    const x = tf.tensor2d(Array.from({ length: 4 * 16 }, (_, i) => (i * 7 + 3) % 50), [4, 16], 'int32');
+    const y = tf.tensor2d(Array.from({ length: 4 * 16 }, (_, i) => (i * 11 + 5) % 50), [4, 16], 'int32');
+    const snapshot = () => ({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, dataIds: tf.engine().backend.numDataIds() });
+    for (let step = 0; step < 3; step++) trainStep(m, optimizer, x, y, 1e-3, step);
+    const before = snapshot();
+    for (let step = 3; step < 40; step++) trainStep(m, optimizer, x, y, 1e-3, step);
+    assert.deepEqual(snapshot(), before, `${model.type}: memory after 37 more steps`);
+    optimizer.dispose();
+    for (const v of m.params.values()) v.dispose();
+    x.dispose();
+    y.dispose();
+  }
+});
