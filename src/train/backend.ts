@@ -16,6 +16,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import { UserError } from '../util/errors.ts';
 import { registerWasmKernels } from './kernels.ts';
 
+// production mode: no debug checks, and no console banner from the cpu backend urging tfjs-node (the
+// cpu backend also holds weights while a model's ONNX graph is built for scoring)
+tf.env().set('PROD', true);
+
 export type BackendName = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
 
