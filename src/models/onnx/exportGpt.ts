@@ -18,7 +18,7 @@ import type { TrainConfig } from '../../train/config.ts';
 import { createModel, type LanguageModel } from '../../train/models/index.ts';
 import { CodeTokenizer } from '../../train/tokenizer.ts';
 import { resolveModelDir } from '../builtin.ts';
-import { DataType, encodeModel, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
+import { causalLmGraph, encodeModel, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
 
@@ -134,16 +134,7 @@ export function buildGptGraph(model: LanguageModel, options: { contribOps?: bool
     head = 'lm_head';
   } else head = weight('lm_head');
   nodes.push({ op: 'MatMul', inputs: [final, head], outputs: ['logits'] });
-  const graph: Graph = {
-    name: 'codegen-eval-gpt',
-    nodes,
-    initializers,
-    inputs: [
-      { name: 'input_ids', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
-      { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
-    ],
-    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch_size', 'sequence_length', V] }],
-  };
+  const graph = causalLmGraph('codegen-eval-gpt', nodes, initializers, V);
   return { graph, parameters };
 }
 

@@ -10,7 +10,7 @@
  * is ONNX's linear_before_reset = 1.
  */
 import type { LanguageModel } from '../../train/models/index.ts';
-import { DataType, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
+import { causalLmGraph, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
 
 /** Rows of the ONNX matrix [G U, in] from our [in, G U], taking our gate blocks in `order`. */
 function gateRows(values: Float32Array, input: number, units: number, order: number[]): Float32Array {
@@ -79,16 +79,7 @@ export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters:
   const logitsShape = op('Concat', [batchTime, 'vocab_dim'], [{ name: 'axis', int: 0 }]);
   initializers.push(int64Tensor('vocab_dim', [1], [V]));
   nodes.push({ op: 'Reshape', inputs: [op('Gemm', [states, head, 'out.b']), logitsShape], outputs: ['logits'] });
-  const graph: Graph = {
-    name: `codegen-eval-${type}`,
-    nodes,
-    initializers,
-    inputs: [
-      { name: 'input_ids', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
-      { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
-    ],
-    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch_size', 'sequence_length', V] }],
-  };
+  const graph = causalLmGraph(`codegen-eval-${type}`, nodes, initializers, V);
   return { graph, parameters };
 }
 

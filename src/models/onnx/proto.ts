@@ -174,3 +174,21 @@ export function encodeModel(graph: Graph, opset = 17, producer = 'codegen-eval')
   for (const domain of new Set(graph.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))) m.message(8, new Writer().string(1, domain).int(2, 1));
   return m.finish();
 }
+
+/**
+ * A causal language model's graph with GPT-2's signature: inputs input_ids and attention_mask
+ * [batch_size, sequence_length] (int64), output logits [batch_size, sequence_length, vocab].
+ */
+export function causalLmGraph(name: string, nodes: Node[], initializers: Tensor[], vocab: number): Graph {
+  const positions = ['batch_size', 'sequence_length'];
+  return {
+    name,
+    nodes,
+    initializers,
+    inputs: [
+      { name: 'input_ids', elemType: DataType.INT64, shape: positions },
+      { name: 'attention_mask', elemType: DataType.INT64, shape: positions },
+    ],
+    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: [...positions, vocab] }],
+  };
+}
