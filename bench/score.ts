@@ -11,11 +11,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tokenStatistics } from '../src/models/builtin.ts';
+import { scoringGraph, tokenStatistics } from '../src/models/builtin.ts';
 import { buildGptGraph } from '../src/models/onnx/exportGpt.ts';
 import { buildRnnGraph } from '../src/models/onnx/exportRnn.ts';
 import { encodeModel, type Graph } from '../src/models/onnx/proto.ts';
-import { addScoringHead, SCORING_OUTPUTS } from '../src/models/onnx/scoringHead.ts';
+import { SCORING_OUTPUTS } from '../src/models/onnx/scoringHead.ts';
 import { selectBackend, tf } from '../src/train/backend.ts';
 import { validateConfig } from '../src/train/config.ts';
 import { createModel } from '../src/train/models/index.ts';
@@ -86,7 +86,7 @@ export async function benchScore(): Promise<void> {
   for (const kind of ['gpt', 'gru'] as const) {
     const graph = (kind === 'gpt' ? buildGptGraph(models[kind]) : buildRnnGraph(models[kind])).graph;
     const exported = await onnxRate(graph, ['logits']);
-    const scoring = await onnxRate(addScoringHead(graph), [...SCORING_OUTPUTS]);
+    const scoring = await onnxRate(scoringGraph(models[kind]), [...SCORING_OUTPUTS]);
     const pt = torch(kind);
     const label = kind === 'gpt' ? 'GPT 4096/256/4x4/128' : 'GRU 4096/256/1x512/128';
     const ratio = (v: number) => (pt ? `${(v / pt).toFixed(2)}x` : '-');

@@ -17,7 +17,7 @@ import { packagePath } from '../util/paths.ts';
 import { scoreInWindows, statisticsFromLogits, WINDOW_SCHEME } from './windows.ts';
 import { buildGptGraph } from './onnx/exportGpt.ts';
 import { buildRnnGraph } from './onnx/exportRnn.ts';
-import { encodeModel } from './onnx/proto.ts';
+import { encodeModel, type Graph } from './onnx/proto.ts';
 import { addScoringHead, SCORING_OUTPUTS } from './onnx/scoringHead.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
@@ -49,6 +49,13 @@ export function resolveModelDir(spec: string): string {
 }
 
 type OnnxRuntime = typeof import('onnxruntime-node');
+
+/** A built-in model's ONNX graph with the scoring head (what `--backend onnx` runs). */
+export function scoringGraph(model: LanguageModel): Graph {
+  if (model.config.type === 'gpt') return addScoringHead(buildGptGraph(model).graph);
+  const { graph, flatLogits } = buildRnnGraph(model);
+  return addScoringHead(graph, flatLogits);
+}
 
 /** onnxruntime-node, or undefined where it does not load (an error when it was asked for). */
 async function loadOnnxRuntime(required: boolean): Promise<OnnxRuntime | undefined> {
@@ -107,7 +114,7 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   if (ort) await selectBackend('cpu');
   const model: LanguageModel = createModel(config.model, tokenizer.vocabSize, 0);
   const state = await loadCheckpoint(checkpoint, model.params);
-  const session = ort ? await ort.InferenceSession.create(encodeModel(addScoringHead((config.model.type === 'gpt' ? buildGptGraph(model) : buildRnnGraph(model)).graph))) : undefined;
+  const session = ort ? await ort.InferenceSession.create(encodeModel(scoringGraph(model))) : undefined;
   if (session) for (const v of model.params.values()) v.dispose();
   const context = config.model.context;
   const stride = Math.max(1, Math.min(context, options.stride ?? Math.floor(context / 2)));

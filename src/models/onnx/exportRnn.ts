@@ -26,7 +26,8 @@ function gateRows(values: Float32Array, input: number, units: number, order: num
   return out;
 }
 
-export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters: number } {
+/** `flatLogits`: the [B T, V] tensor the logits are reshaped from (for the scoring head). */
+export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters: number; flatLogits: string } {
   const { embedding: E, units: U, layers: L, type } = model.config;
   const gru = type === 'gru';
   const G = gru ? 3 : 4;
@@ -78,9 +79,10 @@ export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters:
   const batchTime = op('Shape', ['input_ids']);
   const logitsShape = op('Concat', [batchTime, 'vocab_dim'], [{ name: 'axis', int: 0 }]);
   initializers.push(int64Tensor('vocab_dim', [1], [V]));
-  nodes.push({ op: 'Reshape', inputs: [op('Gemm', [states, head, 'out.b']), logitsShape], outputs: ['logits'] });
+  const flat = op('Gemm', [states, head, 'out.b']);
+  nodes.push({ op: 'Reshape', inputs: [flat, logitsShape], outputs: ['logits'] });
   const graph = causalLmGraph(`codegen-eval-${type}`, nodes, initializers, V);
-  return { graph, parameters };
+  return { graph, parameters, flatLogits: flat };
 }
 
 /** [cols, rows] from row-major [rows, cols]. */
