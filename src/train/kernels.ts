@@ -376,7 +376,27 @@ const sumOfSquares: Run = ({ inputs, backend }) => {
   return out;
 };
 
-const OWN_KERNELS: Record<string, Run> = { [ADAMW_KERNEL]: adamW, [SUM_OF_SQUARES_KERNEL]: sumOfSquares };
+/**
+ * Ranks of targets: per row of logits [N, V], 1 + the number of logits above targetLogits [N]
+ * (int32 [N]). Read on the heap: the scorer would otherwise copy every logit out to count them.
+ */
+export const RANKS_KERNEL = 'CodegenEvalRanks';
+const ranks: Run = ({ inputs: { logits, targetLogits }, backend }) => {
+  const [N, V] = logits.shape;
+  const out = backend.makeOutput([N], 'int32');
+  const x = backend.typedArrayFromHeap(logits);
+  const t = backend.typedArrayFromHeap(targetLogits);
+  const r = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < N; i++) {
+    const target = t[i];
+    let above = 0;
+    for (let j = i * V, end = j + V; j < end; j++) if (x[j] > target) above++;
+    r[i] = above + 1;
+  }
+  return out;
+};
+
+const OWN_KERNELS: Record<string, Run> = { [ADAMW_KERNEL]: adamW, [SUM_OF_SQUARES_KERNEL]: sumOfSquares, [RANKS_KERNEL]: ranks };
 
 const OVERRIDES: Record<string, Run> = {
   GatherV2: gatherV2,
