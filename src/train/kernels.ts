@@ -12,7 +12,8 @@
  *   lives, so a recurrent weight used at every step of backprop is transposed once.
  * - Identity: the stock kernel copies; the engine clones every tensor it saves for backprop, so each
  *   step copied every weight and activation. This one shares the data (reference-counted), as the cpu
- *   backend does, which also lets XNNPACK reuse its packed weights.
+ *   backend does, which also lets XNNPACK reuse its packed weights. A Cast to the same dtype (every
+ *   Multiply gradient casts its operand) shares the same way.
  * - Unpack (unstack, every RNN step) and SplitV: the stock kernels slice element by element; these
  *   copy contiguous blocks.
  * - Tanh: the stock kernel is scalar (14 ns per element here); tanh(x) = 2 sigmoid(2x) - 1 goes
@@ -227,6 +228,12 @@ const identity: Run = ({ inputs: { x }, backend }) => {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 };
 
+/** Cast to the dtype a tensor already has (every Multiply gradient does it) shares, as Identity. */
+const cast: Run = ({ inputs: { x }, attrs, backend }) => {
+  if (x.dtype === (attrs as unknown as { dtype: string }).dtype && x.dtype !== 'string') return identity({ inputs: { x }, attrs: {}, backend }) as TensorInfo;
+  return stockKernel('Cast')({ inputs: { x }, backend, attrs });
+};
+
 const unpack: Run = ({ inputs: { value }, attrs, backend }) => {
   if (value.dtype === 'string') return stockKernel('Unpack')({ inputs: { value }, backend, attrs });
   const axis = util.parseAxisParam((attrs as unknown as { axis: number }).axis, value.shape)[0];
@@ -403,6 +410,7 @@ const OVERRIDES: Record<string, Run> = {
   UnsortedSegmentSum: unsortedSegmentSum,
   BatchMatMul: batchMatMul,
   Identity: identity,
+  Cast: cast,
   Unpack: unpack,
   SplitV: splitV,
   Tanh: tanh,

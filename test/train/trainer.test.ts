@@ -160,10 +160,10 @@ test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu b
   assertClose(fast, stock, 1e-5, 'fast vs stock');
 });
 
-test('wasm kernels: Identity, Unpack, SplitV, Tanh, Sum, Transpose and GatherV2 give the stock kernels\' and the cpu backend\'s results', async () => {
+test('wasm kernels: Identity, Cast, Unpack, SplitV, Tanh, Sum, Transpose and GatherV2 give the stock kernels\' and the cpu backend\'s results', async () => {
   const { cpu, fast, stock } = await onThreeBackends(() => {
     const x = wave([3, 4, 5], 1);
-    const out: tf.Tensor[] = [tf.clone(x)];
+    const out: tf.Tensor[] = [tf.clone(x), tf.cast(x, 'float32'), tf.cast(tf.cast(x, 'int32'), 'float32')];
     for (const axis of [0, 1, 2, -1]) out.push(...tf.unstack(x, axis));
     out.push(...tf.split(x, 2, 1), ...tf.split(x, [1, -1, 2], 2), ...tf.split(x, [2, 1], 0), ...tf.split(tf.reshape(x, [12, 5]), 5, -1));
     out.push(tf.tanh(tf.linspace(-20, 20, 801)), tf.tanh(tf.tensor1d([0, 1e-3, -1e-3, 0.5, 40, -40])));
