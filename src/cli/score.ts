@@ -7,7 +7,9 @@ import { toJson } from './format.ts';
 import { parsePositiveInt, type CliIO } from './shared.ts';
 
 const MODEL_HELP = `model spec:
-  builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME)
+  builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME);
+                     runs on onnxruntime-node (its ONNX graph, built in memory) unless --backend names
+                     a TensorFlow.js backend
   hf:DIR             a local Hugging Face folder with ONNX weights (config.json, tokenizer.json,
                      tokenizer_config.json, onnx/model.onnx), run by @huggingface/transformers
   openai:URL#MODEL   an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve)
