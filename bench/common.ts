@@ -47,7 +47,7 @@ export function printTable(title: string, headers: string[], rows: (string | num
 export interface TorchShape { kind: 'gpt' | 'gru'; vocab: number; batch: number; context: number; width?: number; layers: number; heads?: number; embedding?: number; units?: number }
 
 /** Tokens/s of PyTorch CPU (1 thread) training or scoring `shape`, or undefined (with the reason printed) when it fails. */
-export function torchAnchor(mode: 'train' | 'score', shape: TorchShape, seconds: number): number | undefined {
+export function torchAnchor(mode: 'train' | 'score' | 'score-stats', shape: TorchShape, seconds: number): number | undefined {
   const args = [shape.kind, shape.vocab, shape.batch, shape.context, shape.width ?? 0, shape.layers, shape.heads ?? 1, shape.embedding ?? 0, shape.units ?? 0, seconds].map(String);
   const r = spawnSync('/usr/bin/python3', [packagePath('bench', 'torch_anchor.py'), mode, ...args], { encoding: 'utf8' });
   if (r.status !== 0) {

@@ -2,7 +2,10 @@
 (pre-norm blocks, tied embeddings, tanh GELU; embedding -> GRU -> linear), one thread, on seeded
 random tokens. Prints tokens per second.
 
-    /usr/bin/python3 bench/torch_anchor.py train|score gpt|gru VOCAB BATCH CONTEXT WIDTH LAYERS HEADS EMBEDDING UNITS SECONDS
+    /usr/bin/python3 bench/torch_anchor.py train|score|score-stats gpt|gru VOCAB BATCH CONTEXT WIDTH LAYERS HEADS EMBEDDING UNITS SECONDS
+
+score: forward + log_softmax; score-stats: what codegen-eval's scorer computes per token (log-prob
+of the next token, its rank among the logits, the entropy of the distribution).
 """
 import math
 import sys
@@ -82,5 +85,13 @@ if mode == 'train':
 else:
     model.eval()
     x = torch.randint(0, vocab, (batch, ctx))
+    y = torch.randint(0, vocab, (batch, ctx, 1))
+
+    def statistics():
+        logits = model(x)
+        logp = torch.log_softmax(logits, -1)
+        target = logits.gather(-1, y)
+        return logp.gather(-1, y), (logits > target).sum(-1) + 1, -(logp.exp() * logp).sum(-1)
+
     with torch.no_grad():
-        print(tokens_per_second(lambda: torch.log_softmax(model(x), -1)))
+        print(tokens_per_second(statistics if mode == 'score-stats' else lambda: torch.log_softmax(model(x), -1)))
