@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { BACKENDS, selectBackend, tf, type BackendName } from '../train/backend.ts';
 import { pickTargets, softmaxAndLogSumExp } from '../train/logits.ts';
-import { RANKS_KERNEL } from '../train/kernels.ts';
+import { countRanks, RANKS_KERNEL } from '../train/kernels.ts';
 import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { packagePath } from '../util/paths.ts';
@@ -72,25 +72,11 @@ async function loadOnnxRuntime(required: boolean): Promise<OnnxRuntime | undefin
 const TOKENS_PER_BATCH = 2048;
 
 /**
- * 1 + the number of logits above the target's, per row. Counted here (or, on wasm, by the same loop
- * in a kernel that reads the logits where they are) rather than with a broadcast Greater, which the
- * wasm backend runs element by element through index arithmetic (0.8 s for 2048 x 4096 logits,
- * against about 10 ms for this loop).
+ * Log-probs, ranks and entropies of `targets` under `logits` [T, V]. Ranks are counted by a loop (on
+ * wasm in a kernel that reads the logits where they are) rather than with a broadcast Greater, which
+ * the wasm backend runs element by element through index arithmetic (0.8 s for 2048 x 4096 logits,
+ * against about 10 ms for the loop).
  */
-function ranksOf(logits: Float32Array, targetLogits: Float32Array): Int32Array {
-  const T = targetLogits.length;
-  const V = logits.length / T;
-  const ranks = new Int32Array(T);
-  for (let i = 0; i < T; i++) {
-    const t = targetLogits[i];
-    let above = 0;
-    for (let j = i * V, end = j + V; j < end; j++) if (logits[j] > t) above++;
-    ranks[i] = above + 1;
-  }
-  return ranks;
-}
-
-/** Log-probs, ranks and entropies of `targets` under `logits` [T, V]. */
 export function tokenStatistics(logits: tf.Tensor2D, targets: Int32Array): { logprobs: Float32Array; ranks: Int32Array; entropy: Float32Array } {
   return tf.tidy(() => {
     const t = tf.tensor1d(targets, 'int32');
@@ -101,7 +87,7 @@ export function tokenStatistics(logits: tf.Tensor2D, targets: Int32Array): { log
     const entropy = tf.sub(lse, tf.sum(tf.mul(p, logits), 1));
     const ranks = tf.getBackend() === 'wasm'
       ? ((tf.engine().runKernel(RANKS_KERNEL, { logits, targetLogits: target }) as tf.Tensor).dataSync() as Int32Array)
-      : ranksOf(logits.dataSync() as Float32Array, target.dataSync() as Float32Array);
+      : countRanks(logits.dataSync(), target.dataSync(), logits.shape[1], new Int32Array(targets.length));
     return { logprobs: picked.dataSync() as Float32Array, ranks, entropy: entropy.dataSync() as Float32Array };
   });
 }

@@ -392,16 +392,20 @@ const ranks: Run = ({ inputs: { logits, targetLogits }, backend }) => {
   const [N, V] = logits.shape;
   const out = backend.makeOutput([N], 'int32');
   const x = backend.typedArrayFromHeap(logits);
-  const t = backend.typedArrayFromHeap(targetLogits);
-  const r = backend.typedArrayFromHeap(out);
-  for (let i = 0; i < N; i++) {
-    const target = t[i];
-    let above = 0;
-    for (let j = i * V, end = j + V; j < end; j++) if (x[j] > target) above++;
-    r[i] = above + 1;
-  }
+  countRanks(x, backend.typedArrayFromHeap(targetLogits), V, backend.typedArrayFromHeap(out) as Int32Array);
   return out;
 };
+
+/** ranks[i] = 1 + the number of logits in row i (of `vocab`) above targetLogits[i]. */
+export function countRanks(logits: ArrayLike<number>, targetLogits: ArrayLike<number>, vocab: number, ranks: Int32Array): Int32Array {
+  for (let i = 0; i < targetLogits.length; i++) {
+    const target = targetLogits[i];
+    let above = 0;
+    for (let j = i * vocab, end = j + vocab; j < end; j++) if (logits[j] > target) above++;
+    ranks[i] = above + 1;
+  }
+  return ranks;
+}
 
 const OWN_KERNELS: Record<string, Run> = { [ADAMW_KERNEL]: adamW, [SUM_OF_SQUARES_KERNEL]: sumOfSquares, [RANKS_KERNEL]: ranks };
 

@@ -18,7 +18,7 @@ import type { TrainConfig } from '../../train/config.ts';
 import { createModel, type LanguageModel } from '../../train/models/index.ts';
 import { CodeTokenizer } from '../../train/tokenizer.ts';
 import { resolveModelDir } from '../builtin.ts';
-import { causalLmGraph, encodeModel, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
+import { causalLmGraph, encodeModel, floatTensor, graphBuilder, int64Tensor, type Graph, type Node } from './proto.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
 
@@ -34,8 +34,7 @@ export function buildGptGraph(model: LanguageModel, options: { contribOps?: bool
   const V = model.vocabSize;
   const { width: d, heads: H, layers: L, context } = config.model;
   const hd = d / H;
-  const initializers: Tensor[] = [];
-  const nodes: Node[] = [];
+  const { nodes, initializers, op } = graphBuilder();
   let parameters = 0;
   const weight = (name: string, values?: Float32Array, dims?: number[]) => {
     const v = model.params.get(name);
@@ -53,12 +52,6 @@ export function buildGptGraph(model: LanguageModel, options: { contribOps?: bool
   const constI = (name: string, values: number[], dims = [values.length]) => {
     initializers.push(int64Tensor(name, dims, values));
     return name;
-  };
-  let k = 0;
-  const op = (type: string, inputs: string[], attributes?: Node['attributes']) => {
-    const out = `${type.toLowerCase()}_${k++}`;
-    nodes.push({ op: type, inputs, outputs: [out], attributes });
-    return out;
   };
   const layerNorm = (x: string, g: string, b: string) => op('LayerNormalization', [x, weight(g), weight(b)], [{ name: 'axis', int: -1 }, { name: 'epsilon', float: 1e-5 }]);
 

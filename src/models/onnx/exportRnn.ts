@@ -10,7 +10,7 @@
  * is ONNX's linear_before_reset = 1.
  */
 import type { LanguageModel } from '../../train/models/index.ts';
-import { causalLmGraph, floatTensor, int64Tensor, type Graph, type Node, type Tensor } from './proto.ts';
+import { causalLmGraph, floatTensor, graphBuilder, int64Tensor, type Graph, type Node } from './proto.ts';
 
 /** Rows of the ONNX matrix [G U, in] from our [in, G U], taking our gate blocks in `order`. */
 function gateRows(values: Float32Array, input: number, units: number, order: number[]): Float32Array {
@@ -35,18 +35,11 @@ export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters:
   const order = gru ? [0, 1, 2] : [0, 3, 1, 2];
   const V = model.vocabSize;
   const values = (name: string) => model.params.get(name)!.dataSync() as Float32Array;
-  const initializers: Tensor[] = [];
-  const nodes: Node[] = [];
+  const { nodes, initializers, op } = graphBuilder();
   let parameters = 0;
   const add = (name: string, dims: number[], data: Float32Array) => {
     initializers.push(floatTensor(name, dims, data));
     return name;
-  };
-  let k = 0;
-  const op = (kind: string, inputs: string[], attributes?: Node['attributes']) => {
-    const out = `${kind.toLowerCase()}_${k++}`;
-    nodes.push({ op: kind, inputs, outputs: [out], attributes });
-    return out;
   };
   for (const v of model.params.values()) parameters += v.size;
 

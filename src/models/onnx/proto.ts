@@ -192,3 +192,16 @@ export function causalLmGraph(name: string, nodes: Node[], initializers: Tensor[
     outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: [...positions, vocab] }],
   };
 }
+
+/** The nodes and initializers of a graph being built; `op` adds a node and names its output. */
+export function graphBuilder(prefix = ''): { nodes: Node[]; initializers: Tensor[]; op: (type: string, inputs: string[], attributes?: Node['attributes'], output?: string) => string } {
+  const nodes: Node[] = [];
+  const initializers: Tensor[] = [];
+  let k = 0;
+  const op = (type: string, inputs: string[], attributes?: Node['attributes'], output?: string) => {
+    const out = output ?? `${prefix}${type.toLowerCase()}_${k++}`;
+    nodes.push({ op: type, inputs, outputs: [out], attributes });
+    return out;
+  };
+  return { nodes, initializers, op };
+}

@@ -9,7 +9,7 @@
  *   lse = log sum_j exp(x_j) = max x - log max softmax(x), logprob = x_t - lse,
  *   entropy = lse - sum_j softmax(x)_j x_j.
  */
-import { DataType, floatTensor, int64Tensor, type Graph, type Node } from './proto.ts';
+import { DataType, floatTensor, graphBuilder, int64Tensor, type Graph } from './proto.ts';
 
 export const SCORING_OUTPUTS = ['target_logprob', 'target_rank', 'entropy'] as const;
 
@@ -20,15 +20,10 @@ export const SCORING_OUTPUTS = ['target_logprob', 'target_rank', 'entropy'] as c
  */
 export function addScoringHead(graph: Graph, flatLogits?: string): Graph {
   const rename = (name: string) => (name === flatLogits ? 'logits' : name);
-  const nodes: Node[] = flatLogits
+  const { nodes, op } = graphBuilder('head_');
+  nodes.push(...(flatLogits
     ? graph.nodes.filter((n) => !n.outputs.includes('logits')).map((n) => ({ ...n, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }))
-    : [...graph.nodes];
-  let k = 0;
-  const op = (type: string, inputs: string[], attributes?: Node['attributes'], output?: string) => {
-    const out = output ?? `head_${type.toLowerCase()}_${k++}`;
-    nodes.push({ op: type, inputs, outputs: [out], attributes });
-    return out;
-  };
+    : graph.nodes));
   const last = int64Tensor('head_last_axis', [1], [-1]);
   const targets = flatLogits ? op('Reshape', ['targets', last.name]) : 'targets';
   // [B, T] (or [B T] when flat, then back to the shape of the targets)
