@@ -101,12 +101,15 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   const requested = options.backend ?? 'auto';
   const ort = requested === 'onnx' || requested === 'auto' ? await loadOnnxRuntime(requested === 'onnx') : undefined;
   // with onnx, TensorFlow.js only holds the weights while the graph is built
+  // (on the cpu backend, and the caller's backend is restored afterwards)
   const backend = ort ? 'onnx' : await selectBackend(requested as BackendName);
+  const previous = ort ? tf.engine().backendName : undefined;
   if (ort) await selectBackend('cpu');
   const model: LanguageModel = createModel(config.model, tokenizer.vocabSize, 0);
   const state = await loadCheckpoint(checkpoint, model.params);
   const session = ort ? await ort.InferenceSession.create(encodeModel(scoringGraph(model))) : undefined;
   if (session) for (const v of model.params.values()) v.dispose();
+  if (previous && previous !== 'cpu') await tf.setBackend(previous);
   const context = config.model.context;
   const stride = Math.max(1, Math.min(context, options.stride ?? Math.floor(context / 2)));
   const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
