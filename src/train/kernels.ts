@@ -9,7 +9,8 @@
  *   falls into a naive loop (0.2-3 GFLOP/s) otherwise, which is every backward product and every
  *   attention product. This one transposes operands on the wasm heap (blocked), then runs each
  *   product through the stock kernel's XNNPACK path. A transposed operand is kept while its source
- *   lives, so a recurrent weight used at every step of backprop is transposed once.
+ *   lives, so a recurrent weight used at every step of backprop is transposed once; the matrices of a
+ *   batched product are zero-copy views; a large a^T b is computed as (b^T a)^T when that packs less.
  * - Identity: the stock kernel copies; the engine clones every tensor it saves for backprop, so each
  *   step copied every weight and activation. This one shares the data (reference-counted), as the cpu
  *   backend does, which also lets XNNPACK reuse its packed weights. A Cast to the same dtype (every
@@ -22,6 +23,8 @@
  * - Transpose of the last two axes: blocked, instead of the stock element-wise index arithmetic (other
  *   permutations, and Concat, are as fast in the stock kernels: measured, not overridden).
  * - GatherV2 along the first axis (embedding lookups): row copies.
+ * And kernels of codegen-eval's own, under names of their own: a fused AdamW update, the gradients'
+ * sum of squares, and the ranks of target logits (the scorer's), each one pass over the heap.
  */
 import {
   getKernel, registerKernel, unregisterKernel, util,
