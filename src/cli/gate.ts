@@ -5,11 +5,11 @@ import type { GateMetric } from '../gate/gate.ts';
 import { runGate } from '../gate/run.ts';
 import { buildReport } from '../report/build.ts';
 import { DEFAULT_DB } from '../score/store.ts';
-import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
+import type { ScoringBackend } from '../models/builtin.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { ExitWith, isUserError, UserError, UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
-import { collect, type CliIO } from './shared.ts';
+import { collect, backendOption, concurrencyOption, type CliIO } from './shared.ts';
 
 function nonNegative(value: string): number {
   const n = Number(value);
@@ -39,8 +39,8 @@ export function gateCommand(io: CliIO): Command {
     .option('--junit <file>', 'also write JUnit XML, one test case per concept')
     .option('--json', 'print the result as JSON instead of the table')
     .option('--report <dir>', 'also write the full comparison report (HTML, LaTeX, JSON; no PDF) into this folder')
-    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
-    .option('--concurrency <n>', 'openai: requests in flight', (v) => Number(v), 4)
+    .addOption(backendOption())
+    .addOption(concurrencyOption())
     .option('--quiet', 'no progress lines')
     .action(async (opts: GateCliOptions) => {
       let result;

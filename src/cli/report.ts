@@ -1,11 +1,11 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { buildReport, type ReportResult } from '../report/build.ts';
 import { loadReportConfig } from '../report/config.ts';
 import { DEFAULT_DB } from '../score/store.ts';
-import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
+import type { ScoringBackend } from '../models/builtin.ts';
 import { UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
-import { parseInteger, parsePositiveInt, type CliIO } from './shared.ts';
+import { parseInteger, parsePositiveInt, backendOption, concurrencyOption, type CliIO } from './shared.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -24,8 +24,8 @@ function withCommonOptions(command: Command): Command {
     .option('--title <text>', 'the report title')
     .option('--seed <n>', 'bootstrap seed', parseInteger)
     .option('--bootstrap <n>', 'bootstrap replicates', parsePositiveInt)
-    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
-    .option('--concurrency <n>', 'openai: requests in flight', parsePositiveInt, 4)
+    .addOption(backendOption())
+    .addOption(concurrencyOption())
     .option('--quiet', 'no progress lines')
     .option('--json', 'print a summary as JSON');
 }

@@ -1,10 +1,10 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { openModel } from '../models/index.ts';
 import { scoreTestbed } from '../score/score.ts';
 import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
-import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
+import type { ScoringBackend } from '../models/builtin.ts';
 import { toJson } from './format.ts';
-import { parsePositiveInt, type CliIO } from './shared.ts';
+import { parsePositiveInt, backendOption, concurrencyOption, type CliIO } from './shared.ts';
 
 const MODEL_HELP = `model spec:
   builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME);
@@ -23,9 +23,9 @@ export function scoreCommand(io: CliIO): Command {
     .requiredOption('--model <spec>', 'the model (see below)')
     .requiredOption('--testbed <dir>', 'a testbed folder or name')
     .option('--out <db>', `the scores database (DuckDB file)`, DEFAULT_DB)
-    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
+    .addOption(backendOption())
     .option('--stride <n>', 'builtin: tokens advanced between sliding windows (default: half the context)', parsePositiveInt)
-    .option('--concurrency <n>', 'openai: requests in flight', parsePositiveInt, 4)
+    .addOption(concurrencyOption())
     .option('--api-key-env <name>', 'openai: the environment variable holding the API key', 'OPENAI_API_KEY')
     .option('--parquet <dir>', 'also export this run\'s tables to Parquet files in this folder')
     .option('--quiet', 'no progress line')

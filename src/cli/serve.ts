@@ -1,8 +1,8 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { openModel } from '../models/index.ts';
 import { startServer } from '../models/serve.ts';
-import { SCORING_BACKENDS, type ScoringBackend } from '../models/builtin.ts';
-import { parsePositiveInt, type CliIO } from './shared.ts';
+import type { ScoringBackend } from '../models/builtin.ts';
+import { parsePositiveInt, backendOption, type CliIO } from './shared.ts';
 
 export function serveCommand(io: CliIO): Command {
   return new Command('serve')
@@ -11,7 +11,7 @@ export function serveCommand(io: CliIO): Command {
     .option('--port <n>', 'port', parsePositiveInt, 8000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--name <name>', 'the model name clients send (default: the spec)')
-    .addOption(new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]))
+    .addOption(backendOption())
     .action(async (opts: { model: string; port: number; host: string; name?: string; backend?: ScoringBackend }) => {
       const model = await openModel(opts.model, { backend: opts.backend });
       const { url, close } = await startServer({ model, name: opts.name ?? opts.model, host: opts.host, port: opts.port, log: (m) => io.err(m) });

@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { SCORING_BACKENDS } from '../models/builtin.ts';
 import { normalizeLanguage, type LanguageId } from '../syntax/languages.ts';
 import { UsageError } from '../util/errors.ts';
 
@@ -30,4 +31,14 @@ export function parseLanguages(value: string): LanguageId[] {
     if (!id) throw new UsageError(`'${s}' is not a language: use python, java, javascript, go, php or ruby`);
     return id;
   });
+}
+
+/** --backend for the commands that score (score, report, gate, serve). */
+export function backendOption(): Option {
+  return new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]);
+}
+
+/** --concurrency for the commands that score remote (openai:) models. */
+export function concurrencyOption(): Option {
+  return new Option('--concurrency <n>', 'openai: requests in flight').argParser(parsePositiveInt).default(4);
 }
