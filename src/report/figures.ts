@@ -70,17 +70,29 @@ function seriesEncodings(field: string, domain: string[], title: string | null =
   };
 }
 
+const VEGA_LITE = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** A band per category, widened for the series drawn side by side in it. */
+function bandHeight(series: number, step = 18): { step: number } {
+  return { step: step * Math.max(1, series * 0.8) };
+}
+
+/** Concepts from the hardest (lowest mean log-prob) up. */
+function conceptsByMeanLogprob(rows: readonly ConceptPerformance[]): string[] {
+  return [...new Set([...rows].sort((a, b) => a.meanLogprob - b.meanLogprob).map((r) => r.concept))];
+}
+
 /** Mean log-prob per concept with its bootstrap CI, one colour per model. */
 export function decompositionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
-  const order = [...new Set([...rows].sort((a, b) => a.meanLogprob - b.meanLogprob).map((r) => r.concept))];
+  const order = conceptsByMeanLogprob(rows);
   const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ concept: r.concept, model: r.model, mean: r.meanLogprob, lo: Number.isFinite(r.ci[0]) ? r.ci[0] : r.meanLogprob, hi: Number.isFinite(r.ci[1]) ? r.ci[1] : r.meanLogprob }));
   const { colour, shape, yOffset } = seriesEncodings('model', models);
   const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE,
     width: 420,
-    height: { step: 18 * Math.max(1, models.length * 0.8) },
+    height: bandHeight(models.length),
     data: { values: data },
     layer: [
       { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
@@ -97,9 +109,9 @@ function forestSpec(rows: ForestRow[], xTitle: string): TopLevelSpec {
   const y = { field: 'label', type: 'nominal' as const, sort: null, title: null };
   const { colour, shape, yOffset } = seriesEncodings('group', groups, null, 'bottom');
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE,
     width: 420,
-    height: { step: 18 * Math.max(1, groups.length * 0.8) },
+    height: bandHeight(groups.length),
     data: { values: rows },
     layer: [
       { mark: { type: 'rule', color: '#777', strokeDash: [4, 3] }, data: { values: [{ zero: 0 }] }, encoding: { x: { field: 'zero', type: 'quantitative' } } },
@@ -142,7 +154,7 @@ export function lovePlotSpec(rows: { variable: string; before: number; after: nu
   ]);
   const order = [...rows].sort((a, b) => Math.abs(b.before) - Math.abs(a.before)).map((r) => r.variable);
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE,
     width: 360,
     height: { step: 16 },
     data: { values: data },
@@ -171,7 +183,7 @@ export function overlapSpec(arms: { arm: string; ps: number[] }[]): TopLevelSpec
     counts.forEach((c, i) => data.push({ arm, bin: i / bins, binEnd: (i + 1) / bins, count: arm === 'treated' ? c : -c }));
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE,
     width: 360,
     height: 160,
     data: { values: data },
@@ -188,15 +200,15 @@ export function overlapSpec(arms: { arm: string; ps: number[] }[]): TopLevelSpec
 
 /** Distribution of snippet means per concept: a box plot drawn from precomputed quartiles (whiskers: min to max). */
 export function distributionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
-  const order = [...new Set([...rows].sort((a, b) => a.meanLogprob - b.meanLogprob).map((r) => r.concept))];
+  const order = conceptsByMeanLogprob(rows);
   const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ concept: r.concept, model: r.model, min: r.quartiles[0], q1: r.quartiles[1], median: r.quartiles[2], q3: r.quartiles[3], max: r.quartiles[4] }));
   const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
   const { colour, yOffset } = seriesEncodings('model', models);
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE,
     width: 420,
-    height: { step: 18 * Math.max(1, models.length * 0.8) },
+    height: bandHeight(models.length),
     data: { values: data },
     layer: [
       { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'min', type: 'quantitative', title: 'snippet mean log-prob per token (nats): min, quartiles, max', scale: { zero: false } }, x2: { field: 'max' }, color: colour } },
@@ -213,13 +225,13 @@ export function nodeTypeSpec(rows: (NodeTypePerformance & { model: string })[]):
   const { colour, shape, yOffset } = seriesEncodings('model', models);
   const y = { field: 'nodeType', type: 'nominal' as const, sort: { field: 'mean', op: 'mean' as const, order: 'ascending' as const }, title: null };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE,
     data: { values: data },
     facet: { row: { field: 'language', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
     resolve: { scale: { y: 'independent' } },
     spec: {
       width: 380,
-      height: { step: 15 * Math.max(1, models.length * 0.8) },
+      height: bandHeight(models.length, 15),
       layer: [
         { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
         { mark: { type: 'point', filled: true, size: 40 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape } },
