@@ -12,13 +12,13 @@ import { UserError } from '../util/errors.ts';
 import { BACKENDS, selectBackend, tf, type BackendName } from '../train/backend.ts';
 import { pickTargets, softmaxAndLogSumExp } from '../train/logits.ts';
 import { countRanks, RANKS_KERNEL } from '../train/kernels.ts';
-import { latestCheckpoint, loadCheckpoint } from '../train/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint, readCheckpointWeights } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { packagePath } from '../util/paths.ts';
 import { scoreInWindows, statisticsFromLogits, WINDOW_SCHEME } from './windows.ts';
 import { buildGptGraph } from './onnx/exportGpt.ts';
 import { buildRnnGraph } from './onnx/exportRnn.ts';
-import { encodeModel, type Graph } from './onnx/proto.ts';
+import { encodeModel, type Graph, type ModelWeights } from './onnx/proto.ts';
 import { addScoringHead, SCORING_OUTPUTS } from './onnx/scoringHead.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
@@ -52,7 +52,7 @@ export function resolveModelDir(spec: string): string {
 type OnnxRuntime = typeof import('onnxruntime-node');
 
 /** A built-in model's ONNX graph with the scoring head (what `--backend onnx` runs). */
-export function scoringGraph(model: LanguageModel): Graph {
+export function scoringGraph(model: ModelWeights): Graph {
   if (model.config.type === 'gpt') return addScoringHead(buildGptGraph(model).graph);
   const { graph, flatLogits } = buildRnnGraph(model);
   return addScoringHead(graph, flatLogits);
@@ -100,21 +100,20 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   if (!checkpoint) throw new UserError(`${dir} has no checkpoint yet`, { hint: 'let the training run reach its first checkpoint' });
   const requested = options.backend ?? 'auto';
   const ort = requested === 'onnx' || requested === 'auto' ? await loadOnnxRuntime(requested === 'onnx') : undefined;
-  // with onnx, TensorFlow.js only holds the weights while the graph is built
-  // (on the cpu backend, and the caller's backend is restored afterwards)
-  const backend = ort ? 'onnx' : await selectBackend(requested as BackendName);
-  const previous = ort ? tf.engine().backendName : undefined;
-  if (ort) await selectBackend('cpu');
-  const model: LanguageModel = createModel(config.model, tokenizer.vocabSize, 0);
-  const state = await loadCheckpoint(checkpoint, model.params);
-  const session = ort ? await ort.InferenceSession.create(encodeModel(scoringGraph(model))) : undefined;
-  if (session) for (const v of model.params.values()) v.dispose();
-  if (previous && previous !== 'cpu') await tf.setBackend(previous);
+  const weights = await readCheckpointWeights(checkpoint);
+  // on onnxruntime the graph is built from the checkpoint's arrays; TensorFlow.js is not involved
+  const session = ort ? await ort.InferenceSession.create(encodeModel(scoringGraph({ config: config.model, vocabSize: tokenizer.vocabSize, params: weights.params }))) : undefined;
+  const backend = session ? 'onnx' : await selectBackend(requested as BackendName);
+  let model: LanguageModel | undefined;
+  if (!session) {
+    model = createModel(config.model, tokenizer.vocabSize, 0);
+    await loadCheckpoint(checkpoint, model.params, undefined, weights);
+  }
   const context = config.model.context;
   const stride = Math.max(1, Math.min(context, options.stride ?? Math.floor(context / 2)));
   const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
   const digest = createHash('sha256');
-  digest.update(await readFile(join(checkpoint, 'weights.bin')));
+  digest.update(weights.bytes);
   digest.update(await readFile(join(dir, 'tokenizer.json')));
   digest.update(JSON.stringify({ model: config.model, stride, windows: WINDOW_SCHEME, ...(session ? { runtime: 'onnxruntime' } : {}) }));
   const identity = `builtin:${digest.digest('hex').slice(0, 32)}`;
@@ -140,7 +139,7 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
         return { logprobs, ranks: Int32Array.from(ranks), entropy };
       }
       const rows = tf.tidy(() => {
-        const logits = model.forward(tf.tensor2d(input, [batch, length], 'int32'), false, 0);
+        const logits = model!.forward(tf.tensor2d(input, [batch, length], 'int32'), false, 0);
         return tf.gather(tf.reshape(logits, [batch * length, tokenizer.vocabSize]), tf.tensor1d(rowIndex, 'int32')) as tf.Tensor2D;
       });
       const stats = tokenStatistics(rows, targets);
@@ -161,13 +160,13 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
     spec,
     kind: 'builtin',
     identity,
-    info: { dir, checkpointStep: state.step, model: config.model, vocabSize: tokenizer.vocabSize, backend, stride, firstToken: 'conditioned on <|endoftext|>' },
+    info: { dir, checkpointStep: weights.state.step, model: config.model, vocabSize: tokenizer.vocabSize, backend, stride, firstToken: 'conditioned on <|endoftext|>' },
     score: async (text: string, _id: string, topK = 0) => (await scoreTexts([text], topK))[0],
     scoreBatch: (items) => scoreTexts(items.map((item) => item.text), 0),
     batchSize: 16,
     dispose: async () => {
-      if (session) await session.release();
-      else for (const v of model.params.values()) v.dispose();
+      await session?.release();
+      for (const v of model?.params.values() ?? []) v.dispose();
     },
   };
 }

@@ -81,8 +81,32 @@ export async function latestCheckpoint(runDir: string): Promise<string | undefin
   return all.length ? join(root, all[all.length - 1]) : undefined;
 }
 
-function readFloats(buffer: Buffer): Float32Array {
+export function readFloats(buffer: Buffer): Float32Array {
   return new Float32Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+}
+
+/** One parameter of a checkpoint as a plain array (the shape of a tf.Variable for what reads it). */
+export interface WeightArray { shape: number[]; size: number; dataSync(): Float32Array }
+
+/** A checkpoint's state and weights, read without TensorFlow.js; `bytes` is weights.bin as on disk. */
+export interface CheckpointWeights { state: CheckpointState; bytes: Buffer; params: Map<string, WeightArray> }
+
+export async function readCheckpointWeights(dir: string): Promise<CheckpointWeights> {
+  const state = await readCheckpointState(dir);
+  const file = join(dir, 'weights.bin');
+  const bytes = await readFile(file);
+  const values = readFloats(bytes);
+  const expected = state.parameters.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  if (values.length !== expected) throw new UserError(`${file}: ${values.length} floats where state.json's parameters need ${expected}`, { hint: 'the checkpoint is incomplete or damaged: use another one (checkpoints/ keeps the last few)' });
+  const params = new Map<string, WeightArray>();
+  let off = 0;
+  for (const { name, shape } of state.parameters) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = values.subarray(off, off + size);
+    params.set(name, { shape, size, dataSync: () => data });
+    off += size;
+  }
+  return { state, bytes, params };
 }
 
 export async function readCheckpointState(dir: string): Promise<CheckpointState> {
@@ -92,19 +116,16 @@ export async function readCheckpointState(dir: string): Promise<CheckpointState>
 }
 
 /** Load weights (and optimizer moments, when given an optimizer) into existing variables. */
-export async function loadCheckpoint(dir: string, params: Map<string, tf.Variable>, optimizer?: AdamW): Promise<CheckpointState> {
-  const state = await readCheckpointState(dir);
+export async function loadCheckpoint(dir: string, params: Map<string, tf.Variable>, optimizer?: AdamW, weights?: CheckpointWeights): Promise<CheckpointState> {
+  const { state, params: arrays } = weights ?? (await readCheckpointWeights(dir));
   const names = [...params.keys()];
   const expected = state.parameters.map((p) => p.name);
   if (names.join('\n') !== expected.join('\n')) {
     throw new UserError(`${dir}: the checkpoint's parameters do not match the model's`, { hint: 'resume with the configuration the run was started with (its config.json)' });
   }
-  const weights = readFloats(await readFile(join(dir, 'weights.bin')));
-  let off = 0;
   for (const name of names) {
     const p = params.get(name)!;
-    p.assign(tf.tensor(weights.subarray(off, off + p.size), p.shape, 'float32'));
-    off += p.size;
+    p.assign(tf.tensor(arrays.get(name)!.dataSync(), p.shape, 'float32'));
   }
   if (optimizer) {
     const moments = readFloats(await readFile(join(dir, 'optimizer.bin')));

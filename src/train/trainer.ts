@@ -17,7 +17,7 @@ import { deriveSeed } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { backendThreads, selectBackend, tf } from './backend.ts';
 import { meanCrossEntropy } from './logits.ts';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint, readFloats, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { splitOf, trainWindows, validWindows, type StreamOptions, type StreamPosition } from './data.ts';
 import { createModel, parameterCount, type LanguageModel } from './models/index.ts';
@@ -235,7 +235,6 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 export async function readFinalWeights(out: string): Promise<Float32Array> {
   const dir = await latestCheckpoint(out);
   if (!dir) throw new UserError(`no checkpoint in ${out}`);
-  const buffer = await readFile(join(dir, 'weights.bin'));
-  return new Float32Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+  return readFloats(await readFile(join(dir, 'weights.bin')));
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScoresReader } from '../../src/score/store.ts';
@@ -309,4 +309,10 @@ test('builtin on onnxruntime (--backend onnx): the model\'s ONNX graph with the 
     await onnx.dispose();
     await tfjs.dispose();
   }
+  // a damaged checkpoint is a clear error naming the file, on either runtime
+  const damaged = join(tempDir(), 'damaged');
+  cpSync(gptDir, damaged, { recursive: true });
+  const file = join(damaged, 'best', 'weights.bin');
+  writeFileSync(file, readFileSync(file).subarray(0, 400));
+  for (const backend of ['onnx', 'wasm'] as const) await assert.rejects(openBuiltin('builtin:t', damaged, { backend }), /weights\.bin: 100 floats where state\.json's parameters need \d+/);
 });

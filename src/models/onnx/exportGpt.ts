@@ -12,23 +12,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
-import { tf } from '../../train/backend.ts';
-import { latestCheckpoint, loadCheckpoint } from '../../train/checkpoint.ts';
+import { latestCheckpoint, readCheckpointWeights } from '../../train/checkpoint.ts';
 import type { TrainConfig } from '../../train/config.ts';
-import { createModel, type LanguageModel } from '../../train/models/index.ts';
 import { CodeTokenizer } from '../../train/tokenizer.ts';
 import { resolveModelDir } from '../builtin.ts';
-import { causalLmGraph, encodeModel, floatTensor, graphBuilder, int64Tensor, type Graph, type Node } from './proto.ts';
+import { causalLmGraph, encodeModel, floatTensor, graphBuilder, int64Tensor, transposeMatrix, weightValues, type Graph, type ModelWeights, type Node } from './proto.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
 
 /**
  * The ONNX graph of a GPT (models/gpt.ts) with its weights; serialised with encodeModel. With
- * `contribOps` (the default) the MLP and the residual layer norms use onnxruntime's fused operators
- * (com.microsoft FastGelu with its bias, SkipLayerNormalization with the residual sum and the bias),
- * as onnxruntime's own transformer optimizer writes GPT-2; without, only standard ONNX operators.
+ * `contribOps` (the default) attention and the MLP's GELU use onnxruntime's fused operators
+ * (com.microsoft Attention, FastGelu with its bias), as onnxruntime's own transformer optimizer writes
+ * GPT-2; without, only standard ONNX operators.
  */
-export function buildGptGraph(model: LanguageModel, options: { contribOps?: boolean } = {}): { graph: Graph; parameters: number } {
+export function buildGptGraph(model: ModelWeights, options: { contribOps?: boolean } = {}): { graph: Graph; parameters: number } {
   const contrib = options.contribOps ?? true;
   const config = { model: model.config };
   const V = model.vocabSize;
@@ -36,10 +34,9 @@ export function buildGptGraph(model: LanguageModel, options: { contribOps?: bool
   const hd = d / H;
   const { nodes, initializers, op } = graphBuilder();
   let parameters = 0;
-  const weight = (name: string, values?: Float32Array, dims?: number[]) => {
-    const v = model.params.get(name);
-    const data = values ?? (v!.dataSync() as Float32Array);
-    initializers.push(floatTensor(name, dims ?? v!.shape, Float32Array.from(data)));
+  const weight = (name: string) => {
+    const data = weightValues(model, name);
+    initializers.push(floatTensor(name, model.params.get(name)!.shape, data));
     parameters += data.length;
     return name;
   };
@@ -118,12 +115,7 @@ export function buildGptGraph(model: LanguageModel, options: { contribOps?: bool
   const final = h;
   let head: string;
   if (config.model.tiedEmbeddings) {
-    const wte = model.params.get('wte')!;
-    // tidy returns the tensor (tidy walks any returned value looking for tensors: never a big array)
-    const t = tf.tidy(() => tf.transpose(wte));
-    const transposed = t.dataSync() as Float32Array;
-    t.dispose();
-    initializers.push(floatTensor('lm_head', [d, V], Float32Array.from(transposed)));
+    initializers.push(floatTensor('lm_head', [d, V], transposeMatrix(weightValues(model, 'wte'), V, d)));
     head = 'lm_head';
   } else head = weight('lm_head');
   nodes.push({ op: 'MatMul', inputs: [final, head], outputs: ['logits'] });
@@ -142,11 +134,10 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string, options
   const tokenizer = await CodeTokenizer.load(dir);
   const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
   if (!checkpoint) throw new UserError(`${dir} has no checkpoint`);
-  const model = createModel(config.model, tokenizer.vocabSize, 0);
-  await loadCheckpoint(checkpoint, model.params);
+  const { params } = await readCheckpointWeights(checkpoint);
   const { width: d, heads: H, layers: L, context } = config.model;
   const V = tokenizer.vocabSize;
-  const { graph, parameters } = buildGptGraph(model, { contribOps: !options.portable });
+  const { graph, parameters } = buildGptGraph({ config: config.model, vocabSize: V, params }, { contribOps: !options.portable });
   const bytes = encodeModel(graph);
   await mkdir(join(outDir, 'onnx'), { recursive: true });
   await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), bytes);
@@ -169,6 +160,5 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string, options
   await writeFileAtomic(join(outDir, 'generation_config.json'), `${JSON.stringify({ bos_token_id: eos, eos_token_id: eos }, null, 2)}\n`);
   await copyFile(join(dir, 'tokenizer.json'), join(outDir, 'tokenizer.json'));
   await copyFile(join(dir, 'tokenizer_config.json'), join(outDir, 'tokenizer_config.json'));
-  for (const v of model.params.values()) v.dispose();
   return { dir: outDir, bytes: bytes.length, parameters };
 }

@@ -9,8 +9,7 @@
  * [W_b, R_b]. Our GRU is PyTorch's (the candidate's recurrent bias inside the reset product), which
  * is ONNX's linear_before_reset = 1.
  */
-import type { LanguageModel } from '../../train/models/index.ts';
-import { causalLmGraph, floatTensor, graphBuilder, int64Tensor, type Graph, type Node } from './proto.ts';
+import { causalLmGraph, floatTensor, graphBuilder, int64Tensor, transposeMatrix, weightValues, type Graph, type ModelWeights, type Node } from './proto.ts';
 
 /** Rows of the ONNX matrix [G U, in] from our [in, G U], taking our gate blocks in `order`. */
 function gateRows(values: Float32Array, input: number, units: number, order: number[]): Float32Array {
@@ -27,14 +26,14 @@ function gateRows(values: Float32Array, input: number, units: number, order: num
 }
 
 /** `flatLogits`: the [B T, V] tensor the logits are reshaped from (for the scoring head). */
-export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters: number; flatLogits: string } {
+export function buildRnnGraph(model: ModelWeights): { graph: Graph; parameters: number; flatLogits: string } {
   const { embedding: E, units: U, layers: L, type } = model.config;
   const gru = type === 'gru';
   const G = gru ? 3 : 4;
   // ONNX gate order, as indices of our gate blocks
   const order = gru ? [0, 1, 2] : [0, 3, 1, 2];
   const V = model.vocabSize;
-  const values = (name: string) => model.params.get(name)!.dataSync() as Float32Array;
+  const values = (name: string) => weightValues(model, name);
   const { nodes, initializers, op } = graphBuilder();
   let parameters = 0;
   const add = (name: string, dims: number[], data: Float32Array) => {
@@ -43,7 +42,7 @@ export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters:
   };
   for (const v of model.params.values()) parameters += v.size;
 
-  add('emb', [V, E], Float32Array.from(values('emb')));
+  add('emb', [V, E], values('emb'));
   // [B, T, E] -> time-major [T, B, E], as the recurrent operators read it
   let x = op('Transpose', [op('Gather', ['emb', 'input_ids'], [{ name: 'axis', int: 0 }])], [{ name: 'perm', ints: [1, 0, 2] }]);
   const squeezeAxes = 'axis_1';
@@ -65,9 +64,9 @@ export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters:
   const states = op('Reshape', [op('Transpose', [x], [{ name: 'perm', ints: [1, 0, 2] }]), 'rows_shape']); // [B T, U]
   initializers.push(int64Tensor('rows_shape', [2], [-1, U]));
   const head = model.params.has('out.w')
-    ? add('out.w', [U, V], Float32Array.from(values('out.w')))
-    : add('emb_t', [U, V], transpose(values('emb'), V, U)); // tied: the embedding's transpose
-  add('out.b', [V], Float32Array.from(values('out.b')));
+    ? add('out.w', [U, V], values('out.w'))
+    : add('emb_t', [U, V], transposeMatrix(values('emb'), V, U)); // tied: the embedding's transpose
+  add('out.b', [V], values('out.b'));
   // Gemm adds the bias in the product's own pass; then back to [B, T, V] by the input's shape
   const batchTime = op('Shape', ['input_ids']);
   const logitsShape = op('Concat', [batchTime, 'vocab_dim'], [{ name: 'axis', int: 0 }]);
@@ -76,11 +75,4 @@ export function buildRnnGraph(model: LanguageModel): { graph: Graph; parameters:
   nodes.push({ op: 'Reshape', inputs: [flat, logitsShape], outputs: ['logits'] });
   const graph = causalLmGraph(`codegen-eval-${type}`, nodes, initializers, V);
   return { graph, parameters, flatLogits: flat };
-}
-
-/** [cols, rows] from row-major [rows, cols]. */
-function transpose(values: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
-  return out;
 }

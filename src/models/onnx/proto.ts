@@ -3,6 +3,8 @@
  * needs. Protobuf encoding (https://protobuf.dev/programming-guides/encoding/): each field is a key
  * varint (field number << 3 | wire type) then a varint (wire type 0), or a length and bytes (type 2).
  */
+import type { ModelConfig } from '../../train/config.ts';
+import { UserError } from '../../util/errors.ts';
 
 type Bytes = Uint8Array;
 
@@ -204,4 +206,28 @@ export function graphBuilder(prefix = ''): { nodes: Node[]; initializers: Tensor
     return out;
   };
   return { nodes, initializers, op };
+}
+
+/**
+ * What a graph is built from: a model's config, vocabulary size and named parameters, as
+ * tf.Variables or as a checkpoint's arrays (train/checkpoint.ts readCheckpointWeights).
+ */
+export interface ModelWeights {
+  config: ModelConfig;
+  vocabSize: number;
+  params: ReadonlyMap<string, { shape: number[]; size: number; dataSync(): ArrayLike<number> }>;
+}
+
+/** A parameter's values, copied (initializers own their bytes); a clear error when the checkpoint lacks it. */
+export function weightValues(model: ModelWeights, name: string): Float32Array {
+  const v = model.params.get(name);
+  if (!v) throw new UserError(`the checkpoint has no parameter '${name}' for this ${model.config.type} configuration`, { hint: 'the model folder\'s config.json and its checkpoint disagree: score the checkpoint with the config of the run that wrote it' });
+  return Float32Array.from(v.dataSync());
+}
+
+/** [cols, rows] from row-major [rows, cols]. */
+export function transposeMatrix(values: ArrayLike<number>, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  return out;
 }
