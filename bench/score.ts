@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { scoringGraph, tokenStatistics } from '../src/models/builtin.ts';
 import { buildGptGraph } from '../src/models/onnx/exportGpt.ts';
 import { buildRnnGraph } from '../src/models/onnx/exportRnn.ts';
-import { encodeModel, type Graph } from '../src/models/onnx/proto.ts';
+import { encodeModel, type Graph } from '../src/util/onnx.ts';
 import { SCORING_OUTPUTS } from '../src/models/onnx/scoringHead.ts';
 import { selectBackend, tf } from '../src/train/backend.ts';
 import { validateConfig } from '../src/train/config.ts';

@@ -5,7 +5,7 @@ import { validateConfig } from '../../src/train/config.ts';
 import { createModel } from '../../src/train/models/index.ts';
 import { buildGptGraph } from '../../src/models/onnx/exportGpt.ts';
 import { buildRnnGraph } from '../../src/models/onnx/exportRnn.ts';
-import { encodeModel } from '../../src/models/onnx/proto.ts';
+import { encodeModel } from '../../src/util/onnx.ts';
 
 const MODELS = [
   { type: 'gru', embedding: 24, units: 32, layers: 2 },

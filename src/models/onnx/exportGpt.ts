@@ -16,7 +16,8 @@ import { latestCheckpoint, readCheckpointWeights } from '../../train/checkpoint.
 import type { TrainConfig } from '../../train/config.ts';
 import { CodeTokenizer } from '../../train/tokenizer.ts';
 import { resolveModelDir } from '../builtin.ts';
-import { causalLmGraph, encodeModel, floatTensor, graphBuilder, int64Tensor, transposeMatrix, weightValues, type Graph, type ModelWeights, type Node } from './proto.ts';
+import { encodeModel, floatTensor, int64Tensor, type Graph, type Node } from '../../util/onnx.ts';
+import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
 

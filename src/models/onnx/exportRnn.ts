@@ -9,7 +9,8 @@
  * [W_b, R_b]. Our GRU is PyTorch's (the candidate's recurrent bias inside the reset product), which
  * is ONNX's linear_before_reset = 1.
  */
-import { causalLmGraph, floatTensor, graphBuilder, int64Tensor, transposeMatrix, weightValues, type Graph, type ModelWeights, type Node } from './proto.ts';
+import { floatTensor, int64Tensor, type Graph, type Node } from '../../util/onnx.ts';
+import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
 
 /** Rows of the ONNX matrix [G U, in] from our [in, G U], taking our gate blocks in `order`. */
 function gateRows(values: Float32Array, input: number, units: number, order: number[]): Float32Array {

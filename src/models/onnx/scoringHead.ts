@@ -9,7 +9,8 @@
  *   lse = log sum_j exp(x_j) = max x - log max softmax(x), logprob = x_t - lse,
  *   entropy = lse - sum_j softmax(x)_j x_j.
  */
-import { DataType, floatTensor, graphBuilder, int64Tensor, type Graph } from './proto.ts';
+import { DataType, floatTensor, int64Tensor, type Graph } from '../../util/onnx.ts';
+import { graphBuilder } from './graph.ts';
 
 export const SCORING_OUTPUTS = ['target_logprob', 'target_rank', 'entropy'] as const;
 
