@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { UserError } from '../util/errors.ts';
-import { registerWasmKernels } from './kernels.ts';
+import { registerWasmKernels, setMatMulEngine } from './kernels.ts';
+import { loadOnnxMatMul } from './onnxMatMul.ts';
 
 // production mode: no debug checks, and no console banner from the cpu backend urging tfjs-node (the
 // cpu backend also holds weights while a model's ONNX graph is built for scoring)
@@ -40,20 +41,55 @@ export function wasmThreads(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
 }
 
+export type MatMulEngineName = 'onnxruntime' | 'xnnpack';
+
+/** CODEGEN_EVAL_MATMUL: where the wasm backend's matrix products run (onnxruntime where it loads). */
+function requestedMatMulEngine(): MatMulEngineName | 'auto' {
+  const value = process.env.CODEGEN_EVAL_MATMUL?.trim();
+  if (!value || value === 'auto') return 'auto';
+  if (value === 'onnxruntime' || value === 'xnnpack') return value;
+  throw new UserError(`CODEGEN_EVAL_MATMUL=${value} is not a matrix-product engine`, { hint: 'set it to onnxruntime, xnnpack or auto (or unset it)' });
+}
+
 interface EmscriptenThreads { PThread?: { unusedWorkers: { unref(): void }[]; runningWorkers: { unref(): void }[] } }
 
+/** How the wasm backend computes, for run logs and checkpoints; set when it starts. */
+let wasmDetails = '';
+
 /**
- * Start the wasm backend, threaded when more than one thread is asked for. TensorFlow.js disables
+ * Start the wasm backend. Matrix products run on onnxruntime-node where it loads (onnxMatMul.ts):
+ * then the wasm side stays unthreaded, since onnxruntime reads the heap only when it is not shared,
+ * and onnxruntime gets the threads. Otherwise XNNPACK computes them on a threaded wasm backend.
+ */
+async function useWasm(threads: number): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
+  registerWasmKernels();
+  const requested = requestedMatMulEngine();
+  const engine = requested === 'xnnpack' ? undefined : loadOnnxMatMul(threads);
+  if (engine && 'unavailable' in engine && requested === 'onnxruntime') {
+    throw new UserError(`CODEGEN_EVAL_MATMUL=onnxruntime, but onnxruntime-node did not load: ${engine.unavailable}`, { hint: 'npm install onnxruntime-node, or unset CODEGEN_EVAL_MATMUL to let XNNPACK compute the products' });
+  }
+  if (engine && !('unavailable' in engine)) {
+    setMatMulEngine(engine);
+    await startWasm(wasm, 1);
+    wasmDetails = `matrix products on ${engine.description}`;
+    return;
+  }
+  setMatMulEngine(undefined);
+  await startWasm(wasm, threads);
+  wasmDetails = `XNNPACK, ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
+/**
+ * Initialise the wasm backend, threaded when more than one thread is asked for. TensorFlow.js disables
  * threads under Node (its pthread workers are `blob:` URLs, which worker_threads cannot load) and its
  * C side caps the pool at half of the logical cores emscripten reports. While the backend initialises,
  * the worker URL is pointed at wasm-thread-worker.cjs and the core count is reported twice over, so
  * that the pool gets the threads asked for; both are restored right after. Pinned to
  * @tensorflow/tfjs-backend-wasm 4.22.0; the parity test runs the threaded kernels against cpu.
  */
-async function useWasm(threads: number): Promise<void> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
-  registerWasmKernels();
+async function startWasm(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), threads: number): Promise<void> {
   if (threads <= 1) {
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
     return;
@@ -76,11 +112,9 @@ async function useWasm(threads: number): Promise<void> {
   for (const worker of [...(pthreads?.unusedWorkers ?? []), ...(pthreads?.runningWorkers ?? [])]) worker.unref();
 }
 
-/** Threads the wasm backend runs its kernels on (1 when another backend is in use). */
-export async function backendThreads(): Promise<number> {
-  if (tf.getBackend() !== 'wasm') return 1;
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  return wasm.getThreadsCount();
+/** The backend in use with how it computes: e.g. 'wasm (matrix products on onnxruntime-node 1.30.0, 2 threads)'. */
+export function describeBackend(name: string): string {
+  return name === 'wasm' && tf.getBackend() === 'wasm' && wasmDetails ? `wasm (${wasmDetails})` : name;
 }
 
 /** Select a backend; returns the name of the one in use ('tensorflow' for the native ones). */
@@ -104,6 +138,7 @@ export async function selectBackend(requested: BackendName): Promise<string> {
       await useWasm(wasmThreads());
       return 'wasm';
     } catch (error) {
+      if (error instanceof UserError) throw error;
       if (requested === 'wasm') throw new UserError(`the wasm backend failed to start: ${(error as Error).message}`);
     }
   }

@@ -11,6 +11,8 @@
  *   product through the stock kernel's XNNPACK path. A transposed operand is kept while its source
  *   lives, so a recurrent weight used at every step of backprop is transposed once; the matrices of a
  *   batched product are zero-copy views; a large a^T b is computed as (b^T a)^T when that packs less.
+ *   Where onnxruntime-node loads, every product goes to it instead (onnxMatMul.ts, `setMatMulEngine`),
+ *   2-4x faster than XNNPACK; the XNNPACK route is the fallback and `CODEGEN_EVAL_MATMUL=xnnpack`.
  * - Identity: the stock kernel copies; the engine clones every tensor it saves for backprop, so each
  *   step copied every weight and activation. This one shares the data (reference-counted), as the cpu
  *   backend does, which also lets XNNPACK reuse its packed weights. A Cast to the same dtype (every
@@ -31,6 +33,7 @@ import {
   type DataId, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { OnnxMatMul } from './onnxMatMul.ts';
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -161,10 +164,24 @@ function releaseView(wasm: BackendWasm, view: TensorInfo): void {
   internals.dataIdMap.delete(view.dataId);
 }
 
+/** Where BatchMatMul runs its products: onnxruntime (onnxMatMul.ts) when set, else XNNPACK. */
+let matMulEngine: OnnxMatMul | undefined;
+export function setMatMulEngine(engine: OnnxMatMul | undefined): void {
+  matMulEngine = engine;
+}
+export function currentMatMulEngine(): OnnxMatMul | undefined {
+  return matMulEngine;
+}
+
 const batchMatMul: Run = ({ inputs, attrs, backend: wasm }) => {
   const stock = stockKernel('BatchMatMul');
   const { a, b } = inputs;
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  if (matMulEngine && size(a.shape) > 0 && size(b.shape) > 0) {
+    const M = a.shape[a.shape.length - (transposeA ? 1 : 2)];
+    const N = b.shape[b.shape.length - (transposeB ? 2 : 1)];
+    return matMulEngine.matMul(wasm, a, b, transposeA, transposeB, broadcastOuter(a, b, M, N));
+  }
   if (transposeA && !transposeB && a.shape.length === 2 && b.shape.length === 2) {
     // a^T b with a [K, M], b [K, N]: XNNPACK packs its right operand on every call, and packing a
     // large one (K N >= 4M floats) costs more than transposing it; then (b^T a)^T is faster
@@ -193,12 +210,12 @@ const batchMatMul: Run = ({ inputs, attrs, backend: wasm }) => {
   } else {
     const outerShape = (batchA >= batchB ? plainA : plainB).shape.slice(0, -2);
     result = wasm.makeOutput([...outerShape, M, N], 'float32');
-    const dst = wasm.typedArrayFromHeap(result);
     for (let i = 0; i < batch; i++) {
       const ai = matrixView(wasm, plainA, batchA === 1 ? 0 : i, M, K);
       const bi = matrixView(wasm, plainB, batchB === 1 ? 0 : i, K, N);
       const oi = stock({ inputs: { a: ai, b: bi }, attrs: plain, backend: wasm }) as TensorInfo;
-      dst.set(wasm.typedArrayFromHeap(oi), i * M * N);
+      // after the product's allocation (a grown unshared memory detaches older views)
+      wasm.typedArrayFromHeap(result).set(wasm.typedArrayFromHeap(oi), i * M * N);
       releaseView(wasm, ai);
       releaseView(wasm, bi);
       dispose(wasm, oi);
@@ -244,13 +261,14 @@ const unpack: Run = ({ inputs: { value }, attrs, backend }) => {
   const outer = size(value.shape.slice(0, axis));
   const inner = size(value.shape.slice(axis + 1));
   const shape = value.shape.filter((_, i) => i !== axis);
+  const outs = Array.from({ length: n }, () => backend.makeOutput(shape, value.dtype));
+  // views are taken after every allocation: growing an unshared wasm memory detaches older views
   const src = backend.typedArrayFromHeap(value);
-  return Array.from({ length: n }, (_, j) => {
-    const out = backend.makeOutput(shape, value.dtype);
+  outs.forEach((out, j) => {
     const dst = backend.typedArrayFromHeap(out);
     for (let o = 0; o < outer; o++) copy(dst, o * inner, src, (o * n + j) * inner, inner);
-    return out;
   });
+  return outs;
 };
 
 const splitV: Run = ({ inputs: { x }, attrs, backend }) => {
@@ -266,16 +284,16 @@ const splitV: Run = ({ inputs: { x }, attrs, backend }) => {
   }
   const outer = size(x.shape.slice(0, axis));
   const inner = size(x.shape.slice(axis + 1));
+  const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), x.dtype));
   const src = backend.typedArrayFromHeap(x);
   let offset = 0;
-  return sizes.map((s) => {
-    const out = backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), x.dtype);
+  outs.forEach((out, k) => {
     const dst = backend.typedArrayFromHeap(out);
-    const block = s * inner;
+    const block = sizes[k] * inner;
     for (let o = 0; o < outer; o++) copy(dst, o * block, src, (o * n + offset) * inner, block);
-    offset += s;
-    return out;
+    offset += sizes[k];
   });
+  return outs;
 };
 
 /** A float32 scalar on the heap, for the element-wise kernels below. */
@@ -297,6 +315,19 @@ const tanh: Run = ({ inputs: { x }, backend }) => {
   return out;
 };
 
+/** A [1, n] row of ones on the heap: a view of the longest one made so far, kept for the backend's life. */
+const ones = new WeakMap<BackendWasm, TensorInfo>();
+function onesRow(wasm: BackendWasm, n: number): TensorInfo {
+  let row = ones.get(wasm);
+  if (!row || size(row.shape) < n) {
+    if (row) dispose(wasm, row);
+    row = wasm.makeOutput([1, Math.max(n, 2 * size(row?.shape ?? [0]))], 'float32');
+    wasm.typedArrayFromHeap(row).fill(1);
+    ones.set(wasm, row);
+  }
+  return { ...row, shape: [1, n] };
+}
+
 const sum: Run = ({ inputs: { x }, attrs, backend }) => {
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
   const axes = util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
@@ -305,13 +336,19 @@ const sum: Run = ({ inputs: { x }, attrs, backend }) => {
   const rows = size(x.shape.slice(0, axes.length));
   const tail = x.shape.slice(axes.length);
   const inner = size(tail);
+  const outShape = keepDims ? [...axes.map(() => 1), ...tail] : tail;
+  if (matMulEngine) {
+    // ones[1, rows] x x[rows, inner]: MLAS adds the rows far faster than a scalar loop
+    const sums = matMulEngine.matMul(backend, onesRow(backend, rows), { ...x, shape: [rows, inner] }, false, false, [1, inner]);
+    return { ...sums, shape: outShape };
+  }
   const src = backend.typedArrayFromHeap(x);
   const acc = new Float64Array(inner);
   for (let r = 0; r < rows; r++) {
     const off = r * inner;
     for (let j = 0; j < inner; j++) acc[j] += src[off + j];
   }
-  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...tail] : tail, 'float32');
+  const out = backend.makeOutput(outShape, 'float32');
   backend.typedArrayFromHeap(out).set(acc);
   return out;
 };
@@ -331,9 +368,9 @@ const gatherV2: Run = ({ inputs: { x, indices }, attrs, backend }) => {
   if (along !== 0 || batchDims !== 0 || x.dtype === 'string') return stockKernel('GatherV2')({ inputs: { x, indices }, backend, attrs });
   const n = x.shape[0];
   const inner = size(x.shape.slice(1));
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
   const ids = backend.typedArrayFromHeap(indices);
   const src = backend.typedArrayFromHeap(x);
-  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
   const dst = backend.typedArrayFromHeap(out);
   for (let i = 0; i < ids.length; i++) {
     const row = ids[i];

@@ -15,7 +15,7 @@ import { UserError } from '../util/errors.ts';
 import { Progress } from '../util/progress.ts';
 import { deriveSeed } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
-import { backendThreads, selectBackend, tf } from './backend.ts';
+import { describeBackend, selectBackend, tf } from './backend.ts';
 import { meanCrossEntropy } from './logits.ts';
 import { latestCheckpoint, loadCheckpoint, readFloats, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
@@ -142,7 +142,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   } else if (await latestCheckpoint(out)) {
     throw new UserError(`${out} already holds a training run`, { hint: 'pass --resume to continue it, or choose another --out' });
   }
-  const backend = await selectBackend(config.train.backend);
+  const backend = describeBackend(await selectBackend(config.train.backend));
   const languages = config.data.languages.length ? config.data.languages.filter(isLanguageId) : undefined;
   await writeFileAtomic(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const tokenizer = await prepareTokenizer(config, options.corpus, out, languages, log);
@@ -166,8 +166,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   if (valid.length === 0) log('warning: the validation split has no complete window; evaluation is skipped');
   const params = parameterCount(model);
   await writeFileAtomic(join(out, 'model.json'), `${JSON.stringify({ format: MODEL_FORMAT, tool: TOOL_VERSION, model: config.model, vocabSize: tokenizer.vocabSize, parameters: params, backend }, null, 2)}\n`);
-  const threads = await backendThreads();
-  log(`${config.model.type} with ${params.toLocaleString('en')} parameters on ${backend}${threads > 1 ? ` (${threads} threads)` : ''}; vocabulary ${tokenizer.vocabSize}`);
+  log(`${config.model.type} with ${params.toLocaleString('en')} parameters on ${backend}; vocabulary ${tokenizer.vocabSize}`);
 
   const t = config.train;
   const progress = new Progress({ label: 'train', unit: 'steps', total: t.maxSteps, quiet: options.quiet });

@@ -25,7 +25,7 @@ for (const type of ['gpt', 'gru'] as const) {
     const config = loadTrainConfig(undefined, [...TINY, `model.type=${type}`, 'train.maxSteps=40', 'train.evalEvery=20', 'train.checkpointEvery=20']);
     const summary = await train({ config, corpus: CORPUS, out, quiet: true });
     assert.equal(summary.steps, 40);
-    assert.equal(summary.backend, 'wasm');
+    assert.match(summary.backend, /^wasm \(matrix products on onnxruntime-node [\d.]+, \d+ threads?\)$/);
     const train_ = metrics(out).filter((m) => m.loss !== undefined).map((m) => m.loss!);
     const first = (train_[0] + train_[1] + train_[2]) / 3;
     const last = (train_.at(-1)! + train_.at(-2)! + train_.at(-3)!) / 3;
@@ -67,6 +67,31 @@ test('trainer: a run killed with SIGKILL and resumed reaches the weights of an u
   // the metrics log holds each step once
   const steps = metrics(interrupted).filter((m) => m.loss !== undefined).map((m) => m.step);
   assert.deepEqual(steps, Array.from({ length: 16 }, (_, i) => i + 1));
+});
+
+test('trainer: the threaded wasm backend with XNNPACK products (CODEGEN_EVAL_MATMUL=xnnpack) trains to the weights of the default, and exits', async () => {
+  const settings = [...TINY, 'model.type=gru', 'train.maxSteps=8', 'train.evalEvery=8', 'train.checkpointEvery=8', 'train.seed=5'];
+  const reference = tempDir();
+  await train({ config: loadTrainConfig(undefined, settings), corpus: CORPUS, out: reference, quiet: true });
+  const run = (env: Record<string, string>, out: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'train', '--corpus', CORPUS, '--out', out, '--quiet', ...settings.flatMap((s) => ['--set', s])], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+  const threaded = tempDir();
+  const done = await run({ CODEGEN_EVAL_MATMUL: 'xnnpack', CODEGEN_EVAL_THREADS: '2' }, threaded);
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(JSON.parse(readFileSync(join(threaded, 'model.json'), 'utf8')).backend, 'wasm (XNNPACK, 2 threads)');
+  const a = await readFinalWeights(reference);
+  const b = await readFinalWeights(threaded);
+  let maxDiff = 0;
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+  assert.ok(maxDiff < 1e-4, `max weight difference ${maxDiff}`);
+  const wrong = await run({ CODEGEN_EVAL_MATMUL: 'blas' }, tempDir());
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /CODEGEN_EVAL_MATMUL=blas is not a matrix-product engine/);
+  assert.doesNotMatch(wrong.stderr, /\n\s+at /);
 });
 
 test('trainer: resume without a checkpoint, or a fresh run over an existing one, is a clear error', async () => {
@@ -113,16 +138,28 @@ test('train config: defaults, coercion, overrides and errors naming the key and 
   assert.equal(learningRate(200, t), 0.1);
 });
 
-/** Values of each case under the cpu backend, the fast wasm kernels and the stock wasm kernels. */
-async function onThreeBackends(run: () => number[][]): Promise<{ cpu: number[][]; fast: number[][]; stock: number[][] }> {
-  const { useStockKernels } = await import('../../src/train/kernels.ts');
+/**
+ * Values of each case under the cpu backend, the fast wasm kernels with their products on onnxruntime
+ * (the default) and on XNNPACK, and the stock wasm kernels.
+ */
+async function onBackends(run: () => number[][]): Promise<{ cpu: number[][]; fast: number[][]; xnnpack: number[][]; stock: number[][] }> {
+  const { useStockKernels, currentMatMulEngine, setMatMulEngine } = await import('../../src/train/kernels.ts');
   await selectBackend('cpu');
   const cpu = run();
   await selectBackend('wasm');
+  const engine = currentMatMulEngine();
+  assert.ok(engine, 'onnxruntime-node computes the wasm backend\'s matrix products');
   const fast = run();
+  setMatMulEngine(undefined);
+  let xnnpack: number[][];
+  try {
+    xnnpack = run();
+  } finally {
+    setMatMulEngine(engine);
+  }
   useStockKernels(true);
   try {
-    return { cpu, fast, stock: run() };
+    return { cpu, fast, xnnpack, stock: run() };
   } finally {
     useStockKernels(false);
   }
@@ -147,7 +184,7 @@ test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu b
     [[5, 7], [3, 7, 2], false, false], [[1, 5, 7], [3, 7, 2], false, false], [[3, 33, 40], [3, 35, 40], false, true],
     [[1024, 6], [1024, 4096], true, false], // large enough for the product to be computed as (b^T a)^T
   ];
-  const { cpu, fast, stock } = await onThreeBackends(() => cases.flatMap(([sa, sb, ta, tb], k) => {
+  const { cpu, fast, xnnpack, stock } = await onBackends(() => cases.flatMap(([sa, sb, ta, tb], k) => {
     const a = wave(sa, k);
     const b = wave(sb, k + 0.5);
     const out = tf.matMul(a, b, ta, tb);
@@ -157,11 +194,12 @@ test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu b
     return [[...out.shape], Array.from(out.dataSync()), Array.from(again.dataSync()), Array.from(viaReshape.dataSync())];
   }));
   assertClose(fast, cpu, 1e-5, 'fast vs cpu');
+  assertClose(xnnpack, cpu, 1e-5, 'xnnpack vs cpu');
   assertClose(fast, stock, 1e-5, 'fast vs stock');
 });
 
 test('wasm kernels: Identity, Cast, Unpack, SplitV, Tanh, Sum, Transpose and GatherV2 give the stock kernels\' and the cpu backend\'s results', async () => {
-  const { cpu, fast, stock } = await onThreeBackends(() => {
+  const { cpu, fast, xnnpack, stock } = await onBackends(() => {
     const x = wave([3, 4, 5], 1);
     const out: tf.Tensor[] = [tf.clone(x), tf.cast(x, 'float32'), tf.cast(tf.cast(x, 'int32'), 'float32')];
     for (const axis of [0, 1, 2, -1]) out.push(...tf.unstack(x, axis));
@@ -188,7 +226,63 @@ test('wasm kernels: Identity, Cast, Unpack, SplitV, Tanh, Sum, Transpose and Gat
     return out.map((t) => [...t.shape, ...Array.from(t.dataSync())]);
   });
   assertClose(fast, cpu, 1e-5, 'fast vs cpu');
+  assertClose(xnnpack, cpu, 1e-5, 'xnnpack vs cpu');
   assertClose(fast, stock, 1e-5, 'fast vs stock');
+});
+
+test('wasm kernels: Unpack, SplitV, GatherV2 and batched products read their operands right when the heap grows under them', async () => {
+  const { currentMatMulEngine, setMatMulEngine } = await import('../../src/train/kernels.ts');
+  await selectBackend('wasm');
+  // growing an unshared wasm memory replaces its buffer and detaches views taken before the growth
+  const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+  const value = (i: number) => i % 1021;
+  const ramp = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, (_, i) => value(i)), shape);
+  const side = (n: number) => 2 ** Math.ceil(Math.log2(Math.sqrt(n)) );
+  const cases: { name: string; input: (n: number) => tf.Tensor[]; run: (inputs: tf.Tensor[]) => tf.Tensor[]; expected: (inputs: tf.Tensor[]) => Float32Array[] }[] = [
+    { name: 'unstack', input: (n) => [ramp([2, n / 2])], run: ([x]) => tf.unstack(x), expected: ([x]) => [0, 1].map((j) => Float32Array.from({ length: x.shape[1]! }, (_, k) => value(j * x.shape[1]! + k))) },
+    { name: 'split', input: (n) => [ramp([n / 4, 4])], run: ([x]) => tf.split(x, [1, 3], 1), expected: ([x]) => [[0, 1], [1, 3]].map(([from, width]) => Float32Array.from({ length: x.shape[0] * width }, (_, i) => value(Math.floor(i / width) * 4 + from + (i % width)))) },
+    { name: 'gather', input: (n) => [ramp([n / 64, 64]), tf.tensor1d(Array.from({ length: n / 64 }, (_, i) => n / 64 - 1 - i), 'int32')], run: ([x, rows]) => [tf.gather(x, rows)], expected: ([x]) => [Float32Array.from({ length: x.size }, (_, i) => value((x.shape[0] - 1 - Math.floor(i / 64)) * 64 + (i % 64)))] },
+    {
+      name: 'batched product on XNNPACK',
+      input: (n) => [tf.ones([2, side(n), 2]), tf.tensor3d(Float32Array.from({ length: 2 * 2 * side(n) }, (_, i) => value(i)), [2, 2, side(n)])],
+      run: ([a, b]) => [tf.matMul(a, b)],
+      expected: ([a, b]) => {
+        const [, M, N] = [0, a.shape[1]!, b.shape[2]!];
+        return [Float32Array.from({ length: 2 * M * N }, (_, i) => {
+          const batch = Math.floor(i / (M * N));
+          const col = i % N;
+          return value(batch * 2 * N + col) + value(batch * 2 * N + N + col);
+        })];
+      },
+    },
+  ];
+  const engine = currentMatMulEngine();
+  setMatMulEngine(undefined);
+  try {
+    for (const c of cases) {
+      let grew = false;
+      // operands about half the heap: the outputs then outgrow it; doubled until they do
+      for (let n = heap().byteLength / 8; !grew && n <= heap().byteLength * 2; n *= 2) {
+        const inputs = c.input(n);
+        const before = heap();
+        const outputs = c.run(inputs);
+        grew = heap() !== before;
+        if (grew) {
+          const expected = c.expected(inputs);
+          outputs.forEach((o, k) => {
+            const got = o.dataSync();
+            assert.equal(got.length, expected[k].length, `${c.name} output ${k}: length`);
+            const wrong = got.findIndex((v, i) => v !== expected[k][i]);
+            assert.equal(wrong, -1, `${c.name} output ${k}[${wrong}]: ${got[wrong]} vs ${expected[k][wrong]}`);
+          });
+        }
+        tf.dispose([...inputs, ...outputs]);
+      }
+      assert.ok(grew, `${c.name}: the heap grew during the kernel`);
+    }
+  } finally {
+    setMatMulEngine(engine);
+  }
 });
 
 test('wasm kernels: a GPT and a GRU give the same loss and gradients with the fast kernels as with the stock ones and on cpu', async () => {
@@ -196,7 +290,7 @@ test('wasm kernels: a GPT and a GRU give the same loss and gradients with the fa
   const { createModel } = await import('../../src/train/models/index.ts');
   const { crossEntropy } = await import('../../src/train/trainer.ts');
   for (const model of [{ type: 'gpt', width: 32, layers: 2, heads: 4, context: 16 }, { type: 'gru', embedding: 24, units: 32, layers: 2, context: 16 }, { type: 'lstm', embedding: 24, units: 32, layers: 1, context: 16 }]) {
-    const { cpu, fast, stock } = await onThreeBackends(() => {
+    const { cpu, fast, xnnpack, stock } = await onBackends(() => {
       const config = validateConfig({ model: { ...model, dropout: 0 } as never });
       const m = createModel(config.model, 50, 3);
       const ids = tf.tensor2d(Array.from({ length: 3 * 16 }, (_, i) => (i * 7 + 3) % 50), [3, 16], 'int32');
@@ -208,6 +302,7 @@ test('wasm kernels: a GPT and a GRU give the same loss and gradients with the fa
       return out;
     });
     assertClose(fast, cpu, 1e-4, `${model.type} fast vs cpu`);
+    assertClose(xnnpack, cpu, 1e-4, `${model.type} xnnpack vs cpu`);
     assertClose(fast, stock, 1e-4, `${model.type} fast vs stock`);
   }
 });
@@ -242,6 +337,26 @@ test('GRU layer: the written-out backward pass through time gives autograd\'s gr
   assertClose(ours.map((g) => Array.from(g.dataSync())), theirs.map((g) => Array.from(g.dataSync())), 1e-5, 'gradients');
 });
 
+test('GELU: values and written-out gradient match the tanh form of GPT-2 in float64, on cpu and wasm', async () => {
+  const { gelu } = await import('../../src/train/models/gpt.ts');
+  const xs = Array.from({ length: 161 }, (_, i) => -8 + i * 0.1);
+  const c = Math.sqrt(2 / Math.PI);
+  const expected = xs.map((x) => 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3))));
+  const slope = xs.map((x) => {
+    const t = Math.tanh(c * (x + 0.044715 * x ** 3));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
+  });
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await selectBackend(backend);
+    const x = tf.tensor1d(xs);
+    const weights = tf.tensor1d(xs.map((_, i) => 1 + (i % 3)));
+    const value = Array.from(gelu(x).dataSync());
+    const grad = Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v), weights)))(x).dataSync());
+    value.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-5 * Math.max(1, Math.abs(expected[i])), `${backend} gelu(${xs[i]}) = ${v} vs ${expected[i]}`));
+    grad.forEach((g, i) => assert.ok(Math.abs(g - (1 + (i % 3)) * slope[i]) <= 2e-5 * (1 + (i % 3)), `${backend} gelu'(${xs[i]}) = ${g} vs ${(1 + (i % 3)) * slope[i]}`));
+  }
+});
+
 test('AdamW: the fused wasm kernels give the op-by-op update (cpu) over steps, with clipping and decoupled weight decay', async () => {
   const { AdamW } = await import('../../src/train/optimizer.ts');
   const run = async (backend: 'cpu' | 'wasm') => {
@@ -266,21 +381,28 @@ test('trainer: training steps on wasm leak no tensors or heap memory (cached tra
   const { createModel } = await import('../../src/train/models/index.ts');
   const { AdamW } = await import('../../src/train/optimizer.ts');
   const { trainStep } = await import('../../src/train/trainer.ts');
+  const { currentMatMulEngine, setMatMulEngine } = await import('../../src/train/kernels.ts');
   await selectBackend('wasm');
-  for (const model of [{ type: 'gpt', width: 32, layers: 2, heads: 4, context: 16 }, { type: 'gru', embedding: 24, units: 32, layers: 2, context: 16 }]) {
-    const config = validateConfig({ model: { ...model, dropout: 0.1 } as never });
-    const m = createModel(config.model, 50, 3);
-    const optimizer = new AdamW(m.params, { ...config.train, lr: 1e-3 });
-    const x = tf.tensor2d(Array.from({ length: 4 * 16 }, (_, i) => (i * 7 + 3) % 50), [4, 16], 'int32');
-    const y = tf.tensor2d(Array.from({ length: 4 * 16 }, (_, i) => (i * 11 + 5) % 50), [4, 16], 'int32');
-    const snapshot = () => ({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, dataIds: tf.engine().backend.numDataIds() });
-    for (let step = 0; step < 3; step++) trainStep(m, optimizer, x, y, 1e-3, step);
-    const before = snapshot();
-    for (let step = 3; step < 40; step++) trainStep(m, optimizer, x, y, 1e-3, step);
-    assert.deepEqual(snapshot(), before, `${model.type}: memory after 37 more steps`);
-    optimizer.dispose();
-    for (const v of m.params.values()) v.dispose();
-    x.dispose();
-    y.dispose();
+  const engine = currentMatMulEngine();
+  try {
+    for (const [model, products] of [{ type: 'gpt', width: 32, layers: 2, heads: 4, context: 16 }, { type: 'gru', embedding: 24, units: 32, layers: 2, context: 16 }].flatMap((m) => [[m, engine], [m, undefined]] as const)) {
+      setMatMulEngine(products);
+      const config = validateConfig({ model: { ...model, dropout: 0.1 } as never });
+      const m = createModel(config.model, 50, 3);
+      const optimizer = new AdamW(m.params, { ...config.train, lr: 1e-3 });
+      const x = tf.tensor2d(Array.from({ length: 4 * 16 }, (_, i) => (i * 7 + 3) % 50), [4, 16], 'int32');
+      const y = tf.tensor2d(Array.from({ length: 4 * 16 }, (_, i) => (i * 11 + 5) % 50), [4, 16], 'int32');
+      const snapshot = () => ({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, dataIds: tf.engine().backend.numDataIds() });
+      for (let step = 0; step < 3; step++) trainStep(m, optimizer, x, y, 1e-3, step);
+      const before = snapshot();
+      for (let step = 3; step < 40; step++) trainStep(m, optimizer, x, y, 1e-3, step);
+      assert.deepEqual(snapshot(), before, `${model.type} (${products ? 'onnxruntime' : 'XNNPACK'} products): memory after 37 more steps`);
+      optimizer.dispose();
+      for (const v of m.params.values()) v.dispose();
+      x.dispose();
+      y.dispose();
+    }
+  } finally {
+    setMatMulEngine(engine);
   }
 });

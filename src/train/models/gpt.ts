@@ -13,11 +13,28 @@ function layerNorm(x: tf.Tensor, g: tf.Variable, b: tf.Variable): tf.Tensor {
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
 }
 
-/** GELU, tanh approximation (Hendrycks & Gimpel 2016), as GPT-2. */
-function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.mul(x, x), x))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-}
+const GELU_A = 2 * Math.sqrt(2 / Math.PI);
+const GELU_B = GELU_A * 0.044715;
+
+/**
+ * GELU, tanh approximation (Hendrycks & Gimpel 2016), as GPT-2: 0.5 x (1 + tanh(u)) with
+ * u = sqrt(2/pi) (x + 0.044715 x^3), computed as x s with s = sigmoid(2u) = sigmoid(x (A + B x^2)),
+ * the same function (1 + tanh u = 2 sigmoid 2u) in fewer passes; its gradient is written out,
+ * s + x s (1 - s) (A + 3 B x^2), instead of taped through every element-wise op.
+ */
+export const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const x2 = tf.square(x);
+  const s = tf.sigmoid(tf.mul(x, tf.add(tf.mul(x2, GELU_B), GELU_A)));
+  save([x, x2, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: tf.Tensor, [xs, x2s, ss]: tf.Tensor[]) => {
+      const slope = tf.add(tf.mul(x2s, 3 * GELU_B), GELU_A);
+      return tf.mul(dy, tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), slope)));
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
 
 export function createGpt(config: ModelConfig, vocabSize: number, seed: number): LanguageModel {
   const { width: d, layers: L, heads: H, context } = config;
