@@ -5,8 +5,6 @@
  * onnxruntime-node, as exported (logits out) and with the scoring head (`score --backend onnx`, the
  * default); and PyTorch CPU (Debian's python3-torch, 1 thread, with OpenBLAS) on the same
  * architectures computing the same statistics (and, for reference, forward + log_softmax alone), in turn.
- * onnxruntime-node is imported only after the TensorFlow.js runs: once loaded in a process, it slows
- * the wasm backend about eightfold (measured here).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

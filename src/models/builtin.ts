@@ -20,7 +20,7 @@ import { buildGptGraph } from './onnx/exportGpt.ts';
 import { buildRnnGraph } from './onnx/exportRnn.ts';
 import { encodeModel, type Graph } from '../util/onnx.ts';
 import { type ModelWeights } from './onnx/graph.ts';
-import { addScoringHead, SCORING_OUTPUTS } from './onnx/scoringHead.ts';
+import { addScoringHead, SCORING_OUTPUTS, type OutputLayer } from './onnx/scoringHead.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
 import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
@@ -54,9 +54,13 @@ type OnnxRuntime = typeof import('onnxruntime-node');
 
 /** A built-in model's ONNX graph with the scoring head (what `--backend onnx` runs). */
 export function scoringGraph(model: ModelWeights): Graph {
-  if (model.config.type === 'gpt') return addScoringHead(buildGptGraph(model).graph);
-  const { graph, flatLogits } = buildRnnGraph(model);
-  return addScoringHead(graph, flatLogits);
+  const { graph, outputLayer } = logitsGraph(model);
+  return addScoringHead(graph, outputLayer, TOKENS_PER_BATCH);
+}
+
+/** The model's graph with logits out (what top-k needs), and where it computes them. */
+function logitsGraph(model: ModelWeights): { graph: Graph; outputLayer: OutputLayer } {
+  return model.config.type === 'gpt' ? buildGptGraph(model) : buildRnnGraph(model);
 }
 
 /** onnxruntime-node, or undefined where it does not load (an error when it was asked for). */
@@ -103,7 +107,11 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   const ort = requested === 'onnx' || requested === 'auto' ? await loadOnnxRuntime(requested === 'onnx') : undefined;
   const weights = await readCheckpointWeights(checkpoint);
   // on onnxruntime the graph is built from the checkpoint's arrays; TensorFlow.js is not involved
-  const session = ort ? await ort.InferenceSession.create(encodeModel(scoringGraph({ config: config.model, vocabSize: tokenizer.vocabSize, params: weights.params }))) : undefined;
+  const modelWeights: ModelWeights = { config: config.model, vocabSize: tokenizer.vocabSize, params: weights.params };
+  const session = ort ? await ort.InferenceSession.create(encodeModel(scoringGraph(modelWeights))) : undefined;
+  // top-k needs the logits themselves: a second session, built on the first request for them
+  let logitsSession: Promise<import('onnxruntime-node').InferenceSession> | undefined;
+  const withLogits = () => (logitsSession ??= ort!.InferenceSession.create(encodeModel(logitsGraph(modelWeights).graph)));
   const backend = session ? 'onnx' : await selectBackend(requested as BackendName);
   let model: LanguageModel | undefined;
   if (!session) {
@@ -127,11 +135,11 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
         const mask = new ort.Tensor('int64', new BigInt64Array(batch * length).fill(1n), [batch, length]);
         const next = new BigInt64Array(batch * length);
         rowIndex.forEach((row, k) => (next[row] = BigInt(targets[k])));
-        const feeds = { input_ids: ids, attention_mask: mask, targets: new ort.Tensor('int64', next, [batch, length]) };
         if (topK > 0) {
-          const { logits } = await session.run(feeds, ['logits']);
+          const { logits } = await (await withLogits()).run({ input_ids: ids, attention_mask: mask }, ['logits']);
           return statisticsFromLogits(logits.data as Float32Array, tokenizer.vocabSize, rowIndex, targets, topK, (id) => tokenizer.decode([id]));
         }
+        const feeds = { input_ids: ids, attention_mask: mask, targets: new ort.Tensor('int64', next, [batch, length]) };
         const out = await session.run(feeds, [...SCORING_OUTPUTS]);
         const [logprobs, ranks, entropy] = SCORING_OUTPUTS.map((name) => {
           const all = out[name].data as Float32Array;
@@ -167,6 +175,7 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
     batchSize: 16,
     dispose: async () => {
       await session?.release();
+      await (await logitsSession)?.release();
       for (const v of model?.params.values() ?? []) v.dispose();
     },
   };

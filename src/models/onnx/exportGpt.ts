@@ -17,6 +17,7 @@ import type { TrainConfig } from '../../train/config.ts';
 import { CodeTokenizer } from '../../train/tokenizer.ts';
 import { resolveModelDir } from '../builtin.ts';
 import { encodeModel, floatTensor, int64Tensor, type Graph, type Node } from '../../util/onnx.ts';
+import type { OutputLayer } from './scoringHead.ts';
 import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
@@ -27,7 +28,7 @@ export interface ExportResult { dir: string; bytes: number; parameters: number }
  * (com.microsoft Attention, FastGelu with its bias), as onnxruntime's own transformer optimizer writes
  * GPT-2; without, only standard ONNX operators.
  */
-export function buildGptGraph(model: ModelWeights, options: { contribOps?: boolean } = {}): { graph: Graph; parameters: number } {
+export function buildGptGraph(model: ModelWeights, options: { contribOps?: boolean } = {}): { graph: Graph; parameters: number; outputLayer: OutputLayer } {
   const contrib = options.contribOps ?? true;
   const config = { model: model.config };
   const V = model.vocabSize;
@@ -121,7 +122,7 @@ export function buildGptGraph(model: ModelWeights, options: { contribOps?: boole
   } else head = weight('lm_head');
   nodes.push({ op: 'MatMul', inputs: [final, head], outputs: ['logits'] });
   const graph = causalLmGraph('codegen-eval-gpt', nodes, initializers, V);
-  return { graph, parameters };
+  return { graph, parameters, outputLayer: { product: 'logits', states: final, weight: head, width: d, vocab: V } };
 }
 
 /**

@@ -10,6 +10,7 @@
  * is ONNX's linear_before_reset = 1.
  */
 import { floatTensor, int64Tensor, type Graph, type Node } from '../../util/onnx.ts';
+import type { OutputLayer } from './scoringHead.ts';
 import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
 
 /** Rows of the ONNX matrix [G U, in] from our [in, G U], taking our gate blocks in `order`. */
@@ -26,8 +27,8 @@ function gateRows(values: Float32Array, input: number, units: number, order: num
   return out;
 }
 
-/** `flatLogits`: the [B T, V] tensor the logits are reshaped from (for the scoring head). */
-export function buildRnnGraph(model: ModelWeights): { graph: Graph; parameters: number; flatLogits: string } {
+/** `outputLayer`: where the graph computes its logits (the scoring head replaces it). */
+export function buildRnnGraph(model: ModelWeights): { graph: Graph; parameters: number; outputLayer: OutputLayer } {
   const { embedding: E, units: U, layers: L, type } = model.config;
   const gru = type === 'gru';
   const G = gru ? 3 : 4;
@@ -75,5 +76,5 @@ export function buildRnnGraph(model: ModelWeights): { graph: Graph; parameters: 
   const flat = op('Gemm', [states, head, 'out.b']);
   nodes.push({ op: 'Reshape', inputs: [flat, logitsShape], outputs: ['logits'] });
   const graph = causalLmGraph(`codegen-eval-${type}`, nodes, initializers, V);
-  return { graph, parameters, flatLogits: flat };
+  return { graph, parameters, outputLayer: { product: flat, states, weight: head, bias: 'out.b', width: U, vocab: V } };
 }
