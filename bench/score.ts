@@ -5,6 +5,7 @@
  * onnxruntime-node, as exported (logits out) and with the scoring head (`score --backend onnx`, the
  * default); and PyTorch CPU (Debian's python3-torch, 1 thread, with OpenBLAS) on the same
  * architectures computing the same statistics (and, for reference, forward + log_softmax alone), in turn.
+ * onnxruntime and PyTorch alternate over BENCH_SCORE_ROUNDS rounds (3), best of each.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { buildGptGraph } from '../src/models/onnx/exportGpt.ts';
 import { buildRnnGraph } from '../src/models/onnx/exportRnn.ts';
 import { encodeModel, type Graph } from '../src/util/onnx.ts';
 import { SCORING_OUTPUTS } from '../src/models/onnx/scoringHead.ts';
-import { selectBackend, tf } from '../src/train/backend.ts';
+import { describeBackend, selectBackend, tf } from '../src/train/backend.ts';
 import { validateConfig } from '../src/train/config.ts';
 import { createModel } from '../src/train/models/index.ts';
 import { printTable, torchAnchor } from './common.ts';
@@ -81,17 +82,28 @@ export async function benchScore(): Promise<void> {
     await session.release();
     return rate;
   };
+  const rounds = Number(process.env.BENCH_SCORE_ROUNDS ?? 3);
   for (const kind of ['gpt', 'gru'] as const) {
     const graph = (kind === 'gpt' ? buildGptGraph(models[kind]) : buildRnnGraph(models[kind])).graph;
-    const exported = await onnxRate(graph, ['logits']);
-    const scoring = await onnxRate(scoringGraph(models[kind]), [...SCORING_OUTPUTS]);
-    // the anchor computes what the scorer computes; forward + log_softmax alone is shown beside it
-    const pt = torch(kind, 'score-stats');
-    const ptLogSoftmax = torch(kind, 'score');
+    // onnxruntime and PyTorch in alternation, best of `rounds` each: this machine's two cores run
+    // compute-bound work in fast and slow phases lasting seconds (onnxruntime's GRU scoring at 54-55k
+    // or 45-46k tokens/s in one process), which a single pass would credit to one side
+    let exported = 0;
+    let scoring = 0;
+    let pt: number | undefined;
+    let ptLogSoftmax: number | undefined;
+    const best = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+    for (let round = 0; round < rounds; round++) {
+      exported = Math.max(exported, await onnxRate(graph, ['logits']));
+      scoring = Math.max(scoring, await onnxRate(scoringGraph(models[kind]), [...SCORING_OUTPUTS]));
+      // the anchor computes what the scorer computes; forward + log_softmax alone is shown beside it
+      pt = best(pt, torch(kind, 'score-stats'));
+      ptLogSoftmax = best(ptLogSoftmax, torch(kind, 'score'));
+    }
     const label = kind === 'gpt' ? 'GPT 4096/256/4x4/128' : 'GRU 4096/256/1x512/128';
     const ratio = (v: number) => (pt ? `${(v / pt).toFixed(2)}x` : '-');
     rows.push([label, Math.round(tfjs[kind]), Math.round(exported), Math.round(scoring), pt ? Math.round(pt) : '-', ptLogSoftmax ? Math.round(ptLogSoftmax) : '-', ratio(tfjs[kind]), ratio(scoring), ptLogSoftmax ? `${(scoring / ptLogSoftmax).toFixed(2)}x` : '-']);
   }
   rmSync(dir, { recursive: true, force: true });
-  printTable(`scoring throughput, tokens/s, batch ${BATCH} x ${CONTEXT} (TensorFlow.js on ${backend}; onnxruntime-node, all cores; PyTorch CPU 1 thread: the same statistics, and forward + log_softmax alone)`, ['model', 'TF.js', 'ONNX (logits out)', 'ONNX + scoring head', 'PyTorch', 'PyTorch log_softmax', 'TF.js / PT', 'ONNX + head / PT', 'ONNX + head / PT log_softmax'], rows);
+  printTable(`scoring throughput, tokens/s, batch ${BATCH} x ${CONTEXT} (TensorFlow.js on ${describeBackend(backend)}; onnxruntime-node, all cores; PyTorch CPU 1 thread: the same statistics, and forward + log_softmax alone; onnxruntime and PyTorch best of ${rounds} alternating rounds)`, ['model', 'TF.js', 'ONNX (logits out)', 'ONNX + scoring head', 'PyTorch', 'PyTorch log_softmax', 'TF.js / PT', 'ONNX + head / PT', 'ONNX + head / PT log_softmax'], rows);
 }

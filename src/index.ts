@@ -60,7 +60,7 @@ export { trainBpe, trainBpeFromCounts, tokenizerFiles, saveTokenizer, CodeTokeni
 export { loadTrainConfig, validateConfig, type TrainConfig, type ModelConfig } from './train/config.ts';
 export { train, trainStep, evaluate, crossEntropy, readFinalWeights, MODEL_FORMAT, type TrainOptions, type TrainSummary } from './train/trainer.ts';
 export { createModel, parameterCount, type LanguageModel } from './train/models/index.ts';
-export { selectBackend, BACKENDS, type BackendName } from './train/backend.ts';
+export { selectBackend, describeBackend, BACKENDS, type BackendName } from './train/backend.ts';
 export { latestCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FORMAT, type CheckpointState } from './train/checkpoint.ts';
 export { buildReport, type ReportOptions, type ReportResult } from './report/build.ts';
 export { analyzeModel, adjustAll, type ModelAnalysis, type ConceptPerformance, type PairedEffect, type ObservationalEffect } from './report/analyze.ts';

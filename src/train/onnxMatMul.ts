@@ -42,7 +42,8 @@ export function loadOnnxMatMul(threads: number): OnnxMatMul | { unavailable: str
   try {
     native = require('onnxruntime-node/dist/binding') as NativeBinding;
     native.initOrt();
-    Tensor = (require('onnxruntime-common') as { Tensor: OrtTensorConstructor }).Tensor;
+    // the Tensor class of onnxruntime-node's own onnxruntime-common
+    Tensor = (createRequire(require.resolve('onnxruntime-node'))('onnxruntime-common') as { Tensor: OrtTensorConstructor }).Tensor;
     version = (require('onnxruntime-node/package.json') as { version: string }).version;
   } catch (error) {
     return { unavailable: (error as Error).message.split('\n')[0] };
