@@ -177,10 +177,16 @@ const batchMatMul: Run = ({ inputs, attrs, backend: wasm }) => {
   const stock = stockKernel('BatchMatMul');
   const { a, b } = inputs;
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-  if (matMulEngine && size(a.shape) > 0 && size(b.shape) > 0) {
-    const M = a.shape[a.shape.length - (transposeA ? 1 : 2)];
-    const N = b.shape[b.shape.length - (transposeB ? 2 : 1)];
-    return matMulEngine.matMul(wasm, a, b, transposeA, transposeB, broadcastOuter(a, b, M, N));
+  const outM = a.shape[a.shape.length - (transposeA ? 1 : 2)];
+  const outN = b.shape[b.shape.length - (transposeB ? 2 : 1)];
+  if (a.dtype === 'float32' && a.shape[a.shape.length - (transposeA ? 2 : 1)] === 0) {
+    // an empty sum: zeros (the stock kernel leaves the output unwritten)
+    const zeros = wasm.makeOutput(broadcastOuter(a, b, outM, outN), 'float32');
+    wasm.typedArrayFromHeap(zeros).fill(0);
+    return zeros;
+  }
+  if (matMulEngine && a.dtype === 'float32' && b.dtype === 'float32' && size(a.shape) > 0 && size(b.shape) > 0) {
+    return matMulEngine.matMul(wasm, a, b, transposeA, transposeB, broadcastOuter(a, b, outM, outN));
   }
   if (transposeA && !transposeB && a.shape.length === 2 && b.shape.length === 2) {
     // a^T b with a [K, M], b [K, N]: XNNPACK packs its right operand on every call, and packing a

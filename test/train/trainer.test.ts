@@ -196,6 +196,12 @@ test('wasm kernels: the fast BatchMatMul gives the stock kernel\'s and the cpu b
   assertClose(fast, cpu, 1e-5, 'fast vs cpu');
   assertClose(xnnpack, cpu, 1e-5, 'xnnpack vs cpu');
   assertClose(fast, stock, 1e-5, 'fast vs stock');
+  // an inner dimension of 0 is an empty sum: zeros (the stock wasm kernel leaves garbage there)
+  await selectBackend('wasm');
+  for (const [sa, sb] of [[[2, 0], [0, 3]], [[2, 3, 0], [2, 0, 4]], [[5, 0], [0, 1]]]) {
+    const out = tf.matMul(tf.ones(sa), tf.ones(sb));
+    assert.deepEqual(Array.from(out.dataSync()), new Array(out.size).fill(0), `${JSON.stringify(sa)} x ${JSON.stringify(sb)}`);
+  }
 });
 
 test('wasm kernels: Identity, Cast, Unpack, SplitV, Tanh, Sum, Transpose and GatherV2 give the stock kernels\' and the cpu backend\'s results', async () => {
