@@ -41,7 +41,7 @@ type Values = Float32Array | Int32Array | Uint8Array;
 
 /** dst[to, to + n) = src[from, from + n); a plain loop for short runs, where a subarray view costs more than the copy. */
 function copy(dst: Values, to: number, src: Values, from: number, n: number): void {
-  if (n >= 512) dst.set(src.subarray(from, from + n), to);
+  if (n >= 16) dst.set(src.subarray(from, from + n), to);
   else for (let j = 0; j < n; j++) dst[to + j] = src[from + j];
 }
 type Run = (args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: BackendWasm }) => TensorInfo | TensorInfo[];
