@@ -82,23 +82,34 @@ function conceptsByMeanLogprob(rows: readonly ConceptPerformance[]): string[] {
   return [...new Set([...rows].sort((a, b) => a.meanLogprob - b.meanLogprob).map((r) => r.concept))];
 }
 
-/** Mean log-prob per concept with its bootstrap CI, one colour per model. */
-export function decompositionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
-  const order = conceptsByMeanLogprob(rows);
+type SeriesEncodings = ReturnType<typeof seriesEncodings>;
+type YEncoding = { field: string; type: 'nominal'; sort: unknown; title: null };
+
+/** One band per concept (hardest first), the models side by side in it; `layer` draws the marks. */
+function conceptPanel(rows: readonly (ConceptPerformance & { model: string })[], data: object[], layer: (y: YEncoding, series: SeriesEncodings) => object[]): TopLevelSpec {
   const models = [...new Set(rows.map((r) => r.model))];
-  const data = rows.map((r) => ({ concept: r.concept, model: r.model, mean: r.meanLogprob, lo: Number.isFinite(r.ci[0]) ? r.ci[0] : r.meanLogprob, hi: Number.isFinite(r.ci[1]) ? r.ci[1] : r.meanLogprob }));
-  const { colour, shape, yOffset } = seriesEncodings('model', models);
-  const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
+  const y: YEncoding = { field: 'concept', type: 'nominal', sort: conceptsByMeanLogprob(rows), title: null };
   return {
     $schema: VEGA_LITE,
     width: 420,
     height: bandHeight(models.length),
     data: { values: data },
-    layer: [
-      { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
-      { mark: { type: 'point', filled: true, size: 45 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape } },
-    ],
-  };
+    layer: layer(y, seriesEncodings('model', models)),
+  } as TopLevelSpec;
+}
+
+/** A point at `mean` and a rule across its 95% bootstrap CI (`lo` to `hi`), per series. */
+function meanWithCi(y: YEncoding, { colour, shape, yOffset }: SeriesEncodings, size: number): object[] {
+  return [
+    { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
+    { mark: { type: 'point', filled: true, size }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape } },
+  ];
+}
+
+/** Mean log-prob per concept with its bootstrap CI, one colour per model. */
+export function decompositionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
+  const data = rows.map((r) => ({ concept: r.concept, model: r.model, mean: r.meanLogprob, lo: Number.isFinite(r.ci[0]) ? r.ci[0] : r.meanLogprob, hi: Number.isFinite(r.ci[1]) ? r.ci[1] : r.meanLogprob }));
+  return conceptPanel(rows, data, (y, series) => meanWithCi(y, series, 45));
 }
 
 interface ForestRow { label: string; group: string; estimate: number; lo: number; hi: number; significant: boolean }
@@ -200,30 +211,19 @@ export function overlapSpec(arms: { arm: string; ps: number[] }[]): TopLevelSpec
 
 /** Distribution of snippet means per concept: a box plot drawn from precomputed quartiles (whiskers: min to max). */
 export function distributionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
-  const order = conceptsByMeanLogprob(rows);
-  const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ concept: r.concept, model: r.model, min: r.quartiles[0], q1: r.quartiles[1], median: r.quartiles[2], q3: r.quartiles[3], max: r.quartiles[4] }));
-  const y = { field: 'concept', type: 'nominal' as const, sort: order, title: null };
-  const { colour, yOffset } = seriesEncodings('model', models);
-  return {
-    $schema: VEGA_LITE,
-    width: 420,
-    height: bandHeight(models.length),
-    data: { values: data },
-    layer: [
-      { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'min', type: 'quantitative', title: 'snippet mean log-prob per token (nats): min, quartiles, max', scale: { zero: false } }, x2: { field: 'max' }, color: colour } },
-      { mark: { type: 'bar', size: 9, fillOpacity: 0.35, strokeWidth: 1 }, encoding: { y, ...yOffset, x: { field: 'q1', type: 'quantitative' }, x2: { field: 'q3' }, color: colour, stroke: colour } },
-      { mark: { type: 'tick', size: 11, thickness: 2, color: 'black' }, encoding: { y, ...yOffset, x: { field: 'median', type: 'quantitative' } } },
-    ],
-  } as TopLevelSpec;
+  return conceptPanel(rows, data, (y, { colour, yOffset }) => [
+    { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'min', type: 'quantitative', title: 'snippet mean log-prob per token (nats): min, quartiles, max', scale: { zero: false } }, x2: { field: 'max' }, color: colour } },
+    { mark: { type: 'bar', size: 9, fillOpacity: 0.35, strokeWidth: 1 }, encoding: { y, ...yOffset, x: { field: 'q1', type: 'quantitative' }, x2: { field: 'q3' }, color: colour, stroke: colour } },
+    { mark: { type: 'tick', size: 11, thickness: 2, color: 'black' }, encoding: { y, ...yOffset, x: { field: 'median', type: 'quantitative' } } },
+  ]);
 }
 
 /** Node-type performance, one panel per language (the leaf types differ by grammar), bootstrap CIs. */
 export function nodeTypeSpec(rows: (NodeTypePerformance & { model: string })[]): TopLevelSpec {
   const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ language: r.language, nodeType: r.nodeType, model: r.model, mean: r.meanLogprob, lo: r.ci[0], hi: r.ci[1] }));
-  const { colour, shape, yOffset } = seriesEncodings('model', models);
-  const y = { field: 'nodeType', type: 'nominal' as const, sort: { field: 'mean', op: 'mean' as const, order: 'ascending' as const }, title: null };
+  const y: YEncoding = { field: 'nodeType', type: 'nominal', sort: { field: 'mean', op: 'mean', order: 'ascending' }, title: null };
   return {
     $schema: VEGA_LITE,
     data: { values: data },
@@ -232,10 +232,7 @@ export function nodeTypeSpec(rows: (NodeTypePerformance & { model: string })[]):
     spec: {
       width: 380,
       height: bandHeight(models.length, 15),
-      layer: [
-        { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'lo', type: 'quantitative', title: 'mean log-prob per token (nats), 95% bootstrap CI', scale: { zero: false } }, x2: { field: 'hi' }, color: colour } },
-        { mark: { type: 'point', filled: true, size: 40 }, encoding: { y, ...yOffset, x: { field: 'mean', type: 'quantitative' }, color: colour, shape } },
-      ],
+      layer: meanWithCi(y, seriesEncodings('model', models), 40),
     },
   } as TopLevelSpec;
 }
