@@ -41,7 +41,7 @@ export function wasmThreads(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
 }
 
-export type MatMulEngineName = 'onnxruntime' | 'xnnpack';
+type MatMulEngineName = 'onnxruntime' | 'xnnpack';
 
 /** CODEGEN_EVAL_MATMUL: where the wasm backend's matrix products run (onnxruntime where it loads). */
 function requestedMatMulEngine(): MatMulEngineName | 'auto' {

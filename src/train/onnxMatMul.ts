@@ -1,7 +1,8 @@
 /**
  * Matrix products of the TensorFlow.js wasm backend computed by onnxruntime-node (MLAS, native SIMD on
  * every core), on the wasm heap itself: the operands and the preallocated output are views of the
- * heap, so nothing is copied. wasm's 128-bit SIMD caps XNNPACK near 35 GFLOP/s a core, where MLAS
+ * heap, so onnxruntime reads and writes them in place (its binding still copies the output into the
+ * value it returns, which is dropped: about 0.5 ms per MB). wasm's 128-bit SIMD caps XNNPACK near 35 GFLOP/s a core, where MLAS
  * reaches the machine's fp32 peak; training's products go 2-4x faster this way (bench/train).
  *
  * onnxruntime-node's native binding runs a session synchronously (its public `run` only wraps that in
@@ -34,7 +35,7 @@ export interface OnnxMatMul {
   matMul(wasm: BackendWasm, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, outShape: number[]): TensorInfo;
 }
 
-/** The engine on `threads` threads, or undefined (with the reason) where onnxruntime-node does not load. */
+/** The engine on `threads` threads, or why it is unavailable where onnxruntime-node does not load. */
 export function loadOnnxMatMul(threads: number): OnnxMatMul | { unavailable: string } {
   let native: NativeBinding;
   let Tensor: OrtTensorConstructor;
