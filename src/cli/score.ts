@@ -12,8 +12,11 @@ const MODEL_HELP = `model spec:
                      a TensorFlow.js backend
   hf:DIR             a local Hugging Face folder with ONNX weights (config.json, tokenizer.json,
                      tokenizer_config.json, onnx/model.onnx), run by @huggingface/transformers
-  openai:URL#MODEL   an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve)
-                     asked for prompt log-probs; API key from $OPENAI_API_KEY (or --api-key-env)
+  openai:URL#MODEL   an OpenAI-compatible completions server that gives prompt log-probs (vLLM, OpenAI's
+                     legacy completions, codegen-eval serve; not llama.cpp's server), asked with echo +
+                     logprobs; API key from $OPENAI_API_KEY (or --api-key-env)
+  tgi:URL            a Hugging Face text-generation-inference server, through its native /generate
+                     with decoder_input_details (its OpenAI routes give no prompt log-probs)
   logprobs:FILE      log-probs computed elsewhere: JSONL, one record per testbed row:
                      {"id", "tokens", "offsets": [[start, end], ...], "logprobs", "offset_unit"?}`;
 
@@ -26,7 +29,7 @@ export function scoreCommand(io: CliIO): Command {
     .addOption(backendOption())
     .option('--stride <n>', 'builtin: tokens advanced between sliding windows (default: half the context)', parsePositiveInt)
     .addOption(concurrencyOption())
-    .option('--api-key-env <name>', 'openai: the environment variable holding the API key', 'OPENAI_API_KEY')
+    .option('--api-key-env <name>', 'openai, tgi: the environment variable holding the API key', 'OPENAI_API_KEY')
     .option('--parquet <dir>', 'also export this run\'s tables to Parquet files in this folder')
     .option('--quiet', 'no progress line')
     .option('--json', 'print a summary as JSON')

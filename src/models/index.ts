@@ -3,7 +3,8 @@
  * - `builtin:DIR` or `builtin:NAME` (a folder under ./models, else the shipped models/, e.g. `demo`): a model trained by codegen-eval,
  *   run on onnxruntime-node (its ONNX graph, built in memory) or on a TensorFlow.js backend (`--backend`);
  * - `logprobs:FILE.jsonl`: log-probs computed elsewhere, one record per testbed row;
- * - `openai:URL#MODEL`: an OpenAI-compatible completions server (vLLM, llama.cpp, TGI, codegen-eval serve);
+ * - `openai:URL#MODEL`: an OpenAI-compatible completions server giving prompt log-probs (vLLM, OpenAI, codegen-eval serve);
+ * - `tgi:URL`: a Hugging Face text-generation-inference server (its native /generate);
  * - `hf:DIR`: a local Hugging Face folder with ONNX weights, through @huggingface/transformers.
  * A bare path to a model folder is taken as `builtin:`.
  */
@@ -12,6 +13,7 @@ import { openBuiltin, type ScoringBackend } from './builtin.ts';
 import { openLogprobsFile } from './logprobsFile.ts';
 import { openOpenAI } from './openai.ts';
 import { openHf } from './hf.ts';
+import { openTgi } from './tgi.ts';
 import type { ScoringModel } from './types.ts';
 
 export type { ScoringModel, TokenScores } from './types.ts';
@@ -20,7 +22,7 @@ export interface OpenOptions {
   /** builtin: a TensorFlow.js backend, or onnx (onnxruntime-node; what auto takes when it loads). */
   backend?: ScoringBackend;
   stride?: number;
-  /** openai: requests in flight. */
+  /** openai, tgi: requests in flight. */
   concurrency?: number;
   /** openai: the environment variable holding the API key (default OPENAI_API_KEY). */
   apiKeyEnv?: string;
@@ -38,9 +40,11 @@ export async function openModel(spec: string, options: OpenOptions = {}): Promis
       return openLogprobsFile(spec, rest);
     case 'openai':
       return openOpenAI(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv });
+    case 'tgi':
+      return openTgi(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv });
     case 'hf':
       return openHf(spec, rest, { stride: options.stride });
     default:
-      throw new UsageError(`unknown model spec '${spec}'`, 'use builtin:DIR, hf:DIR, openai:URL#MODEL or logprobs:FILE.jsonl');
+      throw new UsageError(`unknown model spec '${spec}'`, 'use builtin:DIR, hf:DIR, openai:URL#MODEL, tgi:URL or logprobs:FILE.jsonl');
   }
 }

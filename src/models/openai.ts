@@ -1,16 +1,20 @@
 /**
- * `openai:URL#MODEL`: any OpenAI-compatible completions server (vLLM, llama.cpp server, TGI,
- * codegen-eval serve) asked for the prompt's own token log-probs: POST {URL}/completions with
- * {model, prompt, max_tokens: 0, echo: true, logprobs: k}. Requests run with bounded concurrency,
- * a timeout, and retries with exponential backoff (honouring Retry-After) on 429, 5xx and network
- * errors. The API key comes from the environment variable named by `apiKeyEnv` (default
- * OPENAI_API_KEY) and is sent only in the Authorization header: it is never logged or stored.
- * text_offset is read as Unicode code points (Python servers) and converted to UTF-16; a null first
- * log-prob (OpenAI, vLLM) becomes NaN (unscored). The model's identity for caching is the URL and
- * model name: rescoring assumes the served weights have not changed.
+ * `openai:URL#MODEL`: an OpenAI-compatible completions server that gives a prompt's own token
+ * log-probs (vLLM, OpenAI's legacy completions, codegen-eval serve): POST {URL}/completions with
+ * {model, prompt, max_tokens: 0, echo: true, logprobs: k}. llama.cpp's server gives no prompt
+ * log-probs there; TGI gives them only through its native /generate (`tgi:URL`).
+ *
+ * Every answer goes through the strict reader (`serverAnswers.ts`): spans come from the prompt and
+ * the tokens' texts (vLLM's text_offset drifts at tokens that decode to U+FFFD), tokens after the
+ * prompt's are cut, log-probs are checked. Requests run with bounded concurrency, a timeout, and
+ * retries with backoff (`http.ts`). The API key comes from the environment variable named by
+ * `apiKeyEnv` (default OPENAI_API_KEY) and is sent only in the Authorization header: it is never
+ * logged or stored. The model's identity for caching is the URL and model name: rescoring assumes
+ * the served weights have not changed.
  */
-import { codePointToUtf16Table } from '../syntax/offsets.ts';
 import { UserError } from '../util/errors.ts';
+import { requestJson } from './http.ts';
+import { readCompletionAnswer } from './serverAnswers.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
 
 export interface OpenAIOptions {
@@ -21,13 +25,7 @@ export interface OpenAIOptions {
   apiKeyEnv?: string;
   /** Base delay of the backoff, in ms. */
   backoffMs?: number;
-}
-
-interface CompletionLogprobs {
-  tokens: string[];
-  token_logprobs: (number | null)[];
-  top_logprobs?: (Record<string, number> | null)[] | null;
-  text_offset: number[];
+  log?: (message: string) => void;
 }
 
 export function parseOpenAISpec(rest: string): { base: string; model: string } {
@@ -39,45 +37,18 @@ export function parseOpenAISpec(rest: string): { base: string; model: string } {
   return { base: /\/v\d+$/.test(base) ? base : `${base}/v1`, model };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function openOpenAI(spec: string, rest: string, options: OpenAIOptions = {}): Promise<ScoringModel> {
   const { base, model } = parseOpenAISpec(rest);
-  const apiKey = process.env[options.apiKeyEnv ?? 'OPENAI_API_KEY'];
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const retries = options.retries ?? 5;
   const topK = options.topK ?? 1;
-  const backoff = options.backoffMs ?? 500;
-
-  async function request(body: unknown): Promise<{ choices: { logprobs: CompletionLogprobs }[] }> {
-    let lastError = '';
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), timeoutMs);
-      try {
-        const res = await fetch(`${base}/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-          body: JSON.stringify(body),
-          signal: controller.signal,
-        });
-        if (res.ok) return (await res.json()) as { choices: { logprobs: CompletionLogprobs }[] };
-        const text = (await res.text()).slice(0, 300);
-        lastError = `HTTP ${res.status}: ${text}`;
-        if (res.status !== 429 && res.status < 500) throw new UserError(`${base}/completions answered ${lastError}`, { hint: 'check the model name and that the server supports echo with logprobs' });
-        const retryAfter = Number(res.headers.get('retry-after'));
-        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff * 2 ** attempt * (0.5 + Math.random()));
-      } catch (error) {
-        if (error instanceof UserError) throw error;
-        lastError = controller.signal.aborted ? `timed out after ${timeoutMs} ms` : (error as Error).message;
-        await sleep(backoff * 2 ** attempt * (0.5 + Math.random()));
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    throw new UserError(`${base}/completions failed after ${retries + 1} attempts: ${lastError}`, { hint: 'is the server up and reachable?' });
-  }
-
+  const url = `${base}/completions`;
+  const policy = {
+    timeoutMs: options.timeoutMs ?? 120_000,
+    retries: options.retries ?? 5,
+    backoffMs: options.backoffMs ?? 500,
+    apiKey: process.env[options.apiKeyEnv ?? 'OPENAI_API_KEY'],
+    log: options.log,
+    hint: 'check the model name and that the server supports echo with logprobs',
+  };
   return {
     spec,
     kind: 'openai',
@@ -85,36 +56,8 @@ export async function openOpenAI(spec: string, rest: string, options: OpenAIOpti
     info: { url: base, model, firstToken: 'as the server gives it (null: unscored)' },
     concurrency: options.concurrency ?? 4,
     async score(text: string): Promise<TokenScores> {
-      const body = await request({ model, prompt: text, max_tokens: 0, echo: true, logprobs: topK });
-      const lp = body.choices?.[0]?.logprobs;
-      if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs) || !Array.isArray(lp.text_offset)) {
-        throw new UserError(`${base}/completions gave no prompt log-probs`, { hint: 'the server must support echo: true with logprobs (vLLM, llama.cpp server and TGI do)' });
-      }
-      const table = codePointToUtf16Table(text);
-      const n = lp.tokens.length;
-      const offsets = new Int32Array(2 * n);
-      for (let j = 0; j < n; j++) {
-        const start = Math.min(lp.text_offset[j], table.length - 1);
-        const end = j + 1 < n ? Math.min(lp.text_offset[j + 1], table.length - 1) : table.length - 1;
-        offsets[2 * j] = table[start];
-        offsets[2 * j + 1] = table[Math.max(start, end)];
-      }
-      const ranks = lp.top_logprobs
-        ? Int32Array.from(lp.tokens, (tok, j) => {
-            const top = lp.top_logprobs?.[j];
-            if (!top) return 0;
-            const order = Object.entries(top).sort((a, b) => b[1] - a[1]).map(([t]) => t);
-            const r = order.indexOf(tok);
-            return r >= 0 ? r + 1 : order.length + 1; // beyond the top k
-          })
-        : null;
-      return {
-        tokens: lp.tokens,
-        offsets,
-        logprobs: Float64Array.from(lp.token_logprobs, (v) => (typeof v === 'number' ? v : NaN)),
-        ranks,
-        entropy: null,
-      };
+      const body = await requestJson(url, { model, prompt: text, max_tokens: 0, echo: true, logprobs: topK }, policy);
+      return readCompletionAnswer(body, text, url, topK);
     },
     dispose: async () => {},
   };

@@ -15,7 +15,10 @@ export interface TokenScores {
   offsets: Int32Array;
   /** Natural-log probability of each token given the tokens before it (NaN: not scored). */
   logprobs: Float64Array;
-  /** Rank of the actual token in the model's distribution (1 = the top token), when known. */
+  /**
+   * Rank of the actual token in the model's distribution (1 = the top token), when known; 0 where an
+   * adapter knows only that the token was not among the top k it was shown (servers list the top k).
+   */
   ranks: Int32Array | null;
   /** Entropy of the predictive distribution at each token, in nats, when known. */
   entropy: Float64Array | null;
@@ -26,7 +29,7 @@ export interface TokenScores {
 export interface ScoringModel {
   /** The spec it was opened from (e.g. builtin:models/gpt). */
   spec: string;
-  kind: 'builtin' | 'hf' | 'openai' | 'logprobs';
+  kind: 'builtin' | 'hf' | 'openai' | 'tgi' | 'logprobs';
   /** A digest of everything that determines the scores (weights, tokenizer, scoring options). */
   identity: string;
   /** Facts about the model for run records and reports. */

@@ -56,6 +56,7 @@ class Accumulator {
       this.scored++;
       this.sumLogprob += logprob;
       this.sumProb += Math.exp(logprob);
+      // rank 0: known not to be first, exact rank unknown (a server listed only its top k)
       if (rank !== null) {
         this.ranked++;
         if (rank === 1) this.top1++;
@@ -103,7 +104,7 @@ export function aggregateSnippet(tree: FlatTree, taxonomy: ConceptTaxonomy, scor
       start: scores.offsets[2 * t],
       end: scores.offsets[2 * t + 1],
       logprob: Number.isFinite(lp) ? lp : null,
-      rank,
+      rank: rank !== null && rank > 0 ? rank : null,
       entropy: entropy !== null && Number.isFinite(entropy) ? entropy : null,
       concepts,
       leafTypes: tokenNodeTypes(aligned, alignment, t).leaves,

@@ -225,7 +225,7 @@ test('openai: against codegen-eval serve over HTTP on localhost gives the builti
 test('openai: retries 429 and 5xx with backoff, honours Retry-After, and times out', async () => {
   const { createServer } = await import('node:http');
   let calls = 0;
-  const okBody = JSON.stringify({ choices: [{ logprobs: { tokens: ['a', 'b'], token_logprobs: [null, -0.5], top_logprobs: [null, { b: -0.5, c: -1 }], text_offset: [0, 1] } }] });
+  const okBody = JSON.stringify({ choices: [{ text: 'ab', logprobs: { tokens: ['a', 'b'], token_logprobs: [null, -0.5], top_logprobs: [null, { b: -0.5, c: -1 }], text_offset: [0, 1] } }] });
   const flaky = createServer((req, res) => {
     calls++;
     req.resume();
