@@ -138,5 +138,6 @@ export function readTgiAnswer(body: unknown, prompt: string, server: string): To
   const { offsets, dropped } = r.spans(prompt, texts, firstUnscored);
   const kept = prefill.length - dropped;
   const values = Float64Array.from({ length: kept }, (_, k) => r.logprob((prefill[k + dropped] as Record<string, unknown>).logprob, `details.prefill[${k + dropped}].logprob`, k + dropped === 0));
-  return { tokens: texts.slice(dropped), offsets, logprobs: values, ranks: null, entropy: null };
+  const ids = Int32Array.from({ length: kept }, (_, k) => (prefill[k + dropped] as { id: number }).id);
+  return { tokens: texts.slice(dropped), ids, offsets, logprobs: values, ranks: null, entropy: null };
 }

@@ -11,6 +11,8 @@
 export interface TokenScores {
   /** The tokens' texts, as the model split the input. */
   tokens: string[];
+  /** The tokens' ids in the model's vocabulary, where the adapter knows them. */
+  ids?: Int32Array;
   /** Spans [start0, end0, start1, end1, ...] in UTF-16 units of the scored text. */
   offsets: Int32Array;
   /** Natural-log probability of each token given the tokens before it (NaN: not scored). */

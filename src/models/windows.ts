@@ -136,7 +136,7 @@ export async function scoreInWindows(
     }
   }
   return results.map((r) => ({
-    tokens: tokenTexts(r.text, r.offsets, r.n), offsets: r.offsets, logprobs: r.logprobs, ranks: r.ranks, entropy: r.entropy,
+    tokens: tokenTexts(r.text, r.offsets, r.n), ids: r.seq.slice(1), offsets: r.offsets, logprobs: r.logprobs, ranks: r.ranks, entropy: r.entropy,
     ...(options.topK > 0 ? { top: r.top } : {}),
   }));
 }

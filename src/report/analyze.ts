@@ -12,7 +12,7 @@
  *   covariates (those the treatment itself determines left out) plus the model-token count and the
  *   language; balance and propensity overlap for the overall outcome; a placebo refutation.
  */
-import { ScoresReader } from '../score/store.ts';
+import { covariatesFromJson, covariatesJsonSql, ScoresReader } from '../score/store.ts';
 import { bootstrap } from '../stats/bootstrap.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
 import { causalQuestion, estimateEffect, propensityScores, type EffectEstimate } from '../stats/effect.ts';
@@ -135,8 +135,8 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
   }).sort((a, b) => a.meanLogprob - b.meanLogprob);
   // per AST leaf type and language: snippet means, bootstrap CI over snippets, as for concepts
   const nodeRows = await reader.rows(`SELECT language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
-      SELECT s.language, t.row_id, unnest(string_split(t.leaf_types, ',')) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
-      WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t.leaf_types <> '')
+      SELECT s.language, t.row_id, unnest(t.leaf_types) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
+      WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL)
     GROUP BY language, leaf, row_id ORDER BY language, leaf, row_id`);
   const byNode = new Map<string, { language: string; nodeType: string; lp: number[]; p: number[]; tokens: number }>();
   for (const r of nodeRows) {
@@ -157,11 +157,11 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
   }
 
   // covariates of the original snippets, each function once (the same code is in several testbeds)
-  const covariateRows = await reader.rows(`SELECT regexp_replace(row_id, '#control$', '') AS key, any_value(covariates) AS covariates, any_value(mean_logprob) AS y FROM snippets WHERE run_id IN (${runList}) AND arm = 'control' AND scored > 0 GROUP BY key ORDER BY key`);
+  const covariateRows = await reader.rows(`SELECT regexp_replace(row_id, '#control$', '') AS key, any_value(${covariatesJsonSql('snippets')}) AS covariates, any_value(mean_logprob) AS y FROM snippets WHERE run_id IN (${runList}) AND arm = 'control' AND scored > 0 GROUP BY key ORDER BY key`);
   const covariateValues = new Map<string, number[]>();
   const outcome: number[] = [];
   for (const r of covariateRows) {
-    const c = JSON.parse(String(r.covariates)) as Record<string, number>;
+    const c = covariatesFromJson(r.covariates);
     outcome.push(Number(r.y));
     for (const [name, v] of Object.entries(c)) {
       if (!covariateValues.has(name)) covariateValues.set(name, []);
@@ -203,7 +203,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
       }
       const bins = 20;
       const histogramRows = await reader.rows(`WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL)
-        SELECT concept, arm, bin, count(*) AS n FROM (SELECT unnest(string_split(concepts, ',')) AS concept, arm, bin FROM t WHERE concepts <> '' UNION ALL SELECT '(all tokens)' AS concept, arm, bin FROM t) GROUP BY concept, arm, bin`);
+        SELECT concept, arm, bin, count(*) AS n FROM (SELECT unnest(concepts) AS concept, arm, bin FROM t UNION ALL SELECT '(all tokens)' AS concept, arm, bin FROM t) GROUP BY concept, arm, bin`);
       const histograms = new Map<string, { control: number[]; treated: number[] }>();
       for (const r of histogramRows) {
         const h = histograms.get(String(r.concept)) ?? { control: new Array<number>(bins).fill(0), treated: new Array<number>(bins).fill(0) };
@@ -226,10 +226,10 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
       }
     } else {
       const excluded = new Set(m.treatment.excludedCovariates ?? []);
-      const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       // parsed once per snippet, not once per concept
-      const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: JSON.parse(String(s.covariates)) as Record<string, number> }]));
+      const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: covariatesFromJson(s.covariates) }]));
       const covariateNames = Object.keys(info.values().next().value?.covariates ?? {}).filter((k) => !excluded.has(k) && k !== 'errorNodes');
       const outcomes = new Map<string, Map<string, number>>([['(all tokens)', new Map(snippets.map((s) => [String(s.row_id), Number(s.mean_logprob)]))]]);
       for (const r of concepts) {

@@ -46,11 +46,11 @@ export async function snippetMetric(db: string, runIds: string[], metric: 'logpr
   try {
     const sql = metric === 'logprob'
       ? `WITH t AS (
-          SELECT r.testbed, t.row_id, t.logprob, t."end" - t.start AS chars, t.concepts FROM tokens t
+          SELECT r.testbed, t.row_id, t.logprob, t.char_end - t.char_start AS chars, t.concepts FROM tokens t
           JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
-          WHERE t.run_id IN (${list}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t."end" > t.start)
+          WHERE t.run_id IN (${list}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t.char_end > t.char_start)
         SELECT testbed, row_id, concept, sum(logprob) / sum(chars) AS value, count(*) AS tokens FROM (
-          SELECT testbed, row_id, unnest(string_split(concepts, ',')) AS concept, logprob, chars FROM t WHERE concepts <> ''
+          SELECT testbed, row_id, unnest(concepts) AS concept, logprob, chars FROM t
           UNION ALL SELECT testbed, row_id, '(all tokens)' AS concept, logprob, chars FROM t)
         GROUP BY testbed, row_id, concept`
       : `SELECT r.testbed, c.row_id, c.concept, c.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, c.scored AS tokens

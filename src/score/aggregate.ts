@@ -25,6 +25,8 @@ export interface GroupMetrics {
 
 export interface TokenRow {
   position: number;
+  /** The token's id in the model's vocabulary, where the adapter gives it. */
+  tokenId: number | null;
   token: string;
   start: number;
   end: number;
@@ -100,6 +102,7 @@ export function aggregateSnippet(tree: FlatTree, taxonomy: ConceptTaxonomy, scor
     }
     tokens.push({
       position: t,
+      tokenId: scores.ids ? scores.ids[t] : null,
       token: scores.tokens[t],
       start: scores.offsets[2 * t],
       end: scores.offsets[2 * t + 1],

@@ -1,28 +1,62 @@
 /**
- * The scores database: one DuckDB file per workspace (default .codegen-eval/scores.duckdb). Tables:
- * - runs(run_id, model_spec, model_kind, model_identity, model_info, testbed, testbed_dir, testbed_sha256,
- *   options, tool_version, started_at): one row per (model, testbed, options);
- * - snippets(run_id, row_id, pair_id, arm, language, tokens, scored, mean_logprob, mean_prob,
- *   cross_entropy, top1_accuracy, mean_entropy, covariates): one row per scored testbed row; covariates
- *   is the row's JSON covariates plus modelTokens;
- * - snippet_concepts(run_id, row_id, concept, tokens, scored, mean_logprob, mean_prob, cross_entropy,
- *   top1_accuracy, mean_entropy): one row per snippet and concept present in it;
- * - tokens(run_id, row_id, position, token, start, "end", logprob, rank, entropy, concepts, leaf_types):
- *   every model token (concepts and leaf types comma-separated).
+ * The scores database: one DuckDB file per workspace (default .codegen-eval/scores.duckdb). Its
+ * tables and their column types are `SCHEMA` below (and docs/ARCHITECTURE.md):
+ * - runs: one row per (model, testbed, options);
+ * - snippets: one row per scored testbed row: its arm (and `treated`, the arm as a 0/1 treatment
+ *   `effect` reads as it is), overall metrics, and the row's covariates as typed columns (snake_case:
+ *   chars, ast_depth, cyclomatic, ..., model_tokens);
+ * - snippet_concepts: one row per snippet and concept present in it;
+ * - tokens: every model token, with its id where the model gives one, its span [char_start, char_end)
+ *   in UTF-16 units, and its concepts and AST leaf types as lists.
  * Each snippet is written in one transaction (its tokens, concepts, and last its snippets row), so a
- * kill loses at most the snippet in flight and never leaves half of one.
+ * kill loses at most the snippet in flight and never leaves half of one. `meta` holds the schema
+ * version; a database of another version is refused (never changed or deleted).
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, LIST, listValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { COVARIATE_NAMES } from '../syntax/covariates.ts';
+import { UserError } from '../util/errors.ts';
 import type { GroupMetrics, SnippetScores } from './aggregate.ts';
 
+export const SCHEMA_VERSION = 2;
+
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The covariates stored per snippet: the testbed row's, then the model-token count. */
+export const COVARIATE_COLUMNS: readonly { name: string; column: string }[] = [...COVARIATE_NAMES, 'modelTokens'].map((name) => ({ name, column: snake(name) }));
+
+const METRICS = 'tokens INTEGER, scored INTEGER, mean_logprob DOUBLE, mean_prob DOUBLE, cross_entropy DOUBLE, top1_accuracy DOUBLE, mean_entropy DOUBLE';
+
 const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (schema_version INTEGER);
 CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, model_spec VARCHAR, model_kind VARCHAR, model_identity VARCHAR, model_info VARCHAR, testbed VARCHAR, testbed_dir VARCHAR, testbed_sha256 VARCHAR, options VARCHAR, tool_version VARCHAR, started_at VARCHAR);
-CREATE TABLE IF NOT EXISTS snippets (run_id VARCHAR, row_id VARCHAR, pair_id VARCHAR, arm VARCHAR, language VARCHAR, tokens INTEGER, scored INTEGER, mean_logprob DOUBLE, mean_prob DOUBLE, cross_entropy DOUBLE, top1_accuracy DOUBLE, mean_entropy DOUBLE, covariates VARCHAR);
-CREATE TABLE IF NOT EXISTS snippet_concepts (run_id VARCHAR, row_id VARCHAR, concept VARCHAR, tokens INTEGER, scored INTEGER, mean_logprob DOUBLE, mean_prob DOUBLE, cross_entropy DOUBLE, top1_accuracy DOUBLE, mean_entropy DOUBLE);
-CREATE TABLE IF NOT EXISTS tokens (run_id VARCHAR, row_id VARCHAR, position INTEGER, token VARCHAR, start INTEGER, "end" INTEGER, logprob DOUBLE, rank INTEGER, entropy DOUBLE, concepts VARCHAR, leaf_types VARCHAR);
+CREATE TABLE IF NOT EXISTS snippets (run_id VARCHAR, row_id VARCHAR, pair_id VARCHAR, arm VARCHAR, treated INTEGER, language VARCHAR, ${METRICS}, ${COVARIATE_COLUMNS.map((c) => `${c.column} INTEGER`).join(', ')});
+CREATE TABLE IF NOT EXISTS snippet_concepts (run_id VARCHAR, row_id VARCHAR, concept VARCHAR, ${METRICS});
+CREATE TABLE IF NOT EXISTS tokens (run_id VARCHAR, row_id VARCHAR, position INTEGER, token_id INTEGER, token VARCHAR, char_start INTEGER, char_end INTEGER, logprob DOUBLE, rank INTEGER, entropy DOUBLE, concepts VARCHAR[], leaf_types VARCHAR[]);
 `;
+
+/** A SQL expression giving a snippets row's covariates as a JSON object (camelCase names), for `alias.` columns. */
+export function covariatesJsonSql(alias: string): string {
+  return `json_object(${COVARIATE_COLUMNS.map((c) => `'${c.name}', ${alias}.${c.column}`).join(', ')})`;
+}
+
+/** The covariates of a snippets row read back (absent ones left out). */
+export function covariatesFromJson(json: unknown): Record<string, number> {
+  const parsed = JSON.parse(String(json)) as Record<string, number | null>;
+  return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, number] => e[1] !== null));
+}
+
+async function checkSchema(connection: DuckDBConnection, path: string): Promise<void> {
+  const tables = new Set((await connection.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`)).getRowObjectsJS().map((r) => String(r.table_name)));
+  if (tables.size === 0) return;
+  const version = tables.has('meta') ? Number((await connection.runAndReadAll('SELECT max(schema_version) AS v FROM meta')).getRowObjectsJS()[0]?.v ?? 1) : 1;
+  if (version !== SCHEMA_VERSION) {
+    throw new UserError(`${path} holds scores in the format of schema ${version}; this codegen-eval writes schema ${SCHEMA_VERSION}`, {
+      hint: `keep it for the codegen-eval that wrote it, or score into a new database (--db/--out another file, or move ${path} aside): nothing is changed in it`,
+    });
+  }
+}
 
 export const DEFAULT_DB = '.codegen-eval/scores.duckdb';
 
@@ -48,6 +82,10 @@ export interface SnippetRecord {
   scores: SnippetScores;
 }
 
+/** The tokens table's column types, in order, for its data chunks. */
+const TOKEN_TYPES = [VARCHAR, VARCHAR, INTEGER, INTEGER, VARCHAR, INTEGER, INTEGER, DOUBLE, INTEGER, DOUBLE, LIST(VARCHAR), LIST(VARCHAR)];
+const CHUNK_ROWS = 2048;
+
 function appendMaybe(app: DuckDBAppender, v: number | null, kind: 'double' | 'integer'): void {
   if (v === null || !Number.isFinite(v)) app.appendNull();
   else if (kind === 'double') app.appendDouble(v);
@@ -67,7 +105,9 @@ export class ScoreStore {
     await mkdir(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
+    await checkSchema(connection, path);
     for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter(Boolean)) await connection.run(statement);
+    if ((await connection.runAndReadAll('SELECT count(*) AS n FROM meta')).getRowObjectsJS()[0].n === 0n) await connection.run(`INSERT INTO meta VALUES (${SCHEMA_VERSION})`);
     const appenders = {
       snippets: await connection.createAppender('snippets'),
       concepts: await connection.createAppender('snippet_concepts'),
@@ -99,19 +139,18 @@ export class ScoreStore {
     const { tokens: tok, concepts, snippets } = this.appenders;
     await this.connection.run('BEGIN TRANSACTION');
     try {
-      for (const t of s.scores.tokens) {
-        tok.appendVarchar(runId);
-        tok.appendVarchar(s.rowId);
-        tok.appendInteger(t.position);
-        tok.appendVarchar(t.token);
-        tok.appendInteger(t.start);
-        tok.appendInteger(t.end);
-        appendMaybe(tok, t.logprob, 'double');
-        appendMaybe(tok, t.rank, 'integer');
-        appendMaybe(tok, t.entropy, 'double');
-        tok.appendVarchar(t.concepts.join(','));
-        tok.appendVarchar(t.leafTypes.join(','));
-        tok.endRow();
+      // a data chunk per 2,048 tokens: lists append several times faster this way than cell by cell
+      const rows = s.scores.tokens;
+      for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
+        const part = rows.slice(from, from + CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(TOKEN_TYPES, part.length);
+        const finite = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
+        chunk.setColumns([
+          part.map(() => runId), part.map(() => s.rowId), part.map((t) => t.position), part.map((t) => t.tokenId), part.map((t) => t.token),
+          part.map((t) => t.start), part.map((t) => t.end), part.map((t) => finite(t.logprob)), part.map((t) => t.rank), part.map((t) => finite(t.entropy)),
+          part.map((t) => listValue(t.concepts)), part.map((t) => listValue(t.leafTypes)),
+        ]);
+        tok.appendDataChunk(chunk);
       }
       tok.flushSync();
       for (const [concept, m] of s.scores.concepts) {
@@ -127,9 +166,14 @@ export class ScoreStore {
       if (s.pairId === null) snippets.appendNull();
       else snippets.appendVarchar(s.pairId);
       snippets.appendVarchar(s.arm);
+      snippets.appendInteger(s.arm === 'treated' ? 1 : 0);
       snippets.appendVarchar(s.language);
       appendMetrics(snippets, s.scores.overall);
-      snippets.appendVarchar(JSON.stringify(s.covariates));
+      for (const { name } of COVARIATE_COLUMNS) {
+        const v = s.covariates[name];
+        if (v !== undefined && !Number.isInteger(v)) throw new Error(`covariate ${name} of ${s.rowId} is ${v}, not a count`);
+        appendMaybe(snippets, v ?? null, 'integer');
+      }
       snippets.endRow();
       snippets.flushSync();
       await this.connection.run('COMMIT');
@@ -154,6 +198,12 @@ export class ScoreStore {
     const file = (t: string) => `'${join(dir, `${t}.parquet`).replace(/'/g, "''")}'`;
     await this.connection.run('BEGIN TRANSACTION');
     try {
+      for (const table of ['snippets', 'snippet_concepts', 'tokens', 'runs']) {
+        const columns = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRowObjectsJS().map((r) => `${r.column_name} ${r.column_type}`).join(', ');
+        const want = await columns(`DESCRIBE ${table}`);
+        const got = await columns(`DESCRIBE SELECT * FROM read_parquet(${file(table)})`);
+        if (got !== want) throw new UserError(`${join(dir, `${table}.parquet`)} has the columns (${got}), not those of schema ${SCHEMA_VERSION} (${want})`, { hint: 'import Parquet exported by the same codegen-eval version' });
+      }
       const runs = (await this.connection.runAndReadAll(`SELECT run_id, testbed_sha256, testbed FROM read_parquet(${file('runs')})`)).getRowObjectsJS() as { run_id: string; testbed_sha256: string; testbed: string }[];
       for (const table of ['snippets', 'snippet_concepts', 'tokens', 'runs']) {
         await this.connection.run(`INSERT INTO ${table} SELECT * FROM read_parquet(${file(table)}) WHERE run_id NOT IN (SELECT run_id FROM ${table})`);
@@ -179,7 +229,9 @@ export class ScoresReader {
 
   static async open(path: string): Promise<ScoresReader> {
     const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
-    return new ScoresReader(instance, await instance.connect());
+    const connection = await instance.connect();
+    await checkSchema(connection, path);
+    return new ScoresReader(instance, connection);
   }
 
   async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -315,4 +315,66 @@ test('builtin on onnxruntime (--backend onnx): the model\'s ONNX graph with the 
   const file = join(damaged, 'best', 'weights.bin');
   writeFileSync(file, readFileSync(file).subarray(0, 400));
   for (const backend of ['onnx', 'wasm'] as const) await assert.rejects(openBuiltin('builtin:t', damaged, { backend }), /weights\.bin: 100 floats where state\.json's parameters need \d+/);
+});
+
+test('scores keep their structure: typed columns, lists of concepts and leaf types (the "," node type stays one), token ids, a treated column that effect reads from Parquet as it is', async () => {
+  const corpus = join(tempDir(), 'commas.jsonl');
+  writeFileSync(corpus, [
+    { id: 'a', language: 'python', code: 'def f(a, b):\n    """Add."""\n    return g(a, b, 1)\n' },
+    { id: 'b', language: 'python', code: 'def h(x, y, z):\n    return [x, y, z]\n' },
+    { id: 'c', language: 'python', code: 'def k(p, q):\n    """Pair."""\n    return (p, q)\n' },
+    { id: 'd', language: 'python', code: 'def m(u, v):\n    return {u: v}\n' },
+  ].map((r) => JSON.stringify(r)).join('\n'));
+  const testbed = join(tempDir(), 'docs');
+  await buildTestbed({ corpus, out: testbed, treatment: 'has-docstring' });
+  const model = await openModel('builtin:demo');
+  const db = join(tempDir(), 'typed.duckdb');
+  await scoreTestbed({ model, testbed, db, quiet: true });
+  await model.dispose();
+  const types = Object.fromEntries((await tableRows(db, 'DESCRIBE tokens')).map((r) => [r.column_name, r.column_type]));
+  assert.deepEqual(types, { run_id: 'VARCHAR', row_id: 'VARCHAR', position: 'INTEGER', token_id: 'INTEGER', token: 'VARCHAR', char_start: 'INTEGER', char_end: 'INTEGER', logprob: 'DOUBLE', rank: 'INTEGER', entropy: 'DOUBLE', concepts: 'VARCHAR[]', leaf_types: 'VARCHAR[]' });
+  const snippetTypes = Object.fromEntries((await tableRows(db, 'DESCRIBE snippets')).map((r) => [r.column_name, r.column_type]));
+  for (const c of ['chars', 'ast_depth', 'cyclomatic', 'docstring_chars', 'model_tokens', 'treated', 'tokens']) assert.equal(snippetTypes[c], 'INTEGER', c);
+  // every "," token has the node type "," once: no empty node type from splitting a joined string
+  const commas = await tableRows(db, `SELECT leaf_types FROM tokens WHERE token = ','`);
+  assert.ok(commas.length >= 8);
+  for (const r of commas) assert.deepEqual(r.leaf_types, [',']);
+  assert.equal((await tableRows(db, `SELECT count(*) AS n FROM (SELECT unnest(leaf_types) AS t FROM tokens) WHERE t = ''`))[0].n, 0n);
+  // token ids are the tokenizer's
+  const tokenizer = await CodeTokenizer.load(join(fileURLToPath(new URL('../../models/demo', import.meta.url))));
+  const a = await tableRows(db, `SELECT token_id FROM tokens WHERE row_id = 'a' ORDER BY position`);
+  assert.deepEqual(a.map((r) => r.token_id), tokenizer.encode('def f(a, b):\n    """Add."""\n    return g(a, b, 1)\n').ids);
+  // covariates agree with the testbed's rows
+  const rows = readFileSync(join(testbed, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; arm: string; covariates: Record<string, number> });
+  for (const row of rows) {
+    const [s] = await tableRows(db, `SELECT chars, ast_depth, cyclomatic, treated FROM snippets WHERE row_id = '${row.id}'`);
+    assert.deepEqual([s.chars, s.ast_depth, s.cyclomatic, s.treated], [row.covariates.chars, row.covariates.astDepth, row.covariates.cyclomatic, row.arm === 'treated' ? 1 : 0]);
+  }
+  // the exported snippet table feeds effect as it is
+  const out = join(tempDir(), 'pq');
+  const { ScoreStore } = await import('../../src/score/store.ts');
+  const store = await ScoreStore.open(db);
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(out);
+  await store.exportParquet('snippets', join(out, 'snippets.parquet'));
+  store.close();
+  const run = spawnSync(process.execPath, [BIN, 'effect', '--data', join(out, 'snippets.parquet'), '--treatment', 'treated', '--outcome', 'mean_logprob', '--confounders', 'chars', '--method', 'regression', '--json'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const estimate = JSON.parse(run.stdout) as { n: { treated: number; control: number } };
+  assert.deepEqual([estimate.n.treated, estimate.n.control], [2, 2]);
+});
+
+test('scores database: one written in another schema is refused with a clear message and left as it is', async () => {
+  const db = join(tempDir(), 'old.duckdb');
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(db);
+  const connection = await instance.connect();
+  await connection.run('CREATE TABLE tokens (run_id VARCHAR, "end" INTEGER, concepts VARCHAR); INSERT INTO tokens VALUES (\'r\', 3, \'a,b\')');
+  connection.closeSync();
+  instance.closeSync();
+  const before = readFileSync(db);
+  const { ScoreStore } = await import('../../src/score/store.ts');
+  await assert.rejects(ScoreStore.open(db), /holds scores in the format of schema 1; this codegen-eval writes schema 2/);
+  await assert.rejects(ScoresReader.open(db), /schema 1/);
+  assert.ok(readFileSync(db).equals(before), 'the old database is not changed');
 });
