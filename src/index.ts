@@ -62,6 +62,19 @@ export { train, trainStep, evaluate, crossEntropy, readFinalWeights, MODEL_FORMA
 export { createModel, parameterCount, type LanguageModel } from './train/models/index.ts';
 export { selectBackend, describeBackend, BACKENDS, type BackendName } from './train/backend.ts';
 export { latestCheckpoint, loadCheckpoint, readCheckpointState, CHECKPOINT_FORMAT, type CheckpointState } from './train/checkpoint.ts';
+
+// models and score: per-token log-probs from any model kind, aligned to concepts, stored in DuckDB
+export { openModel, type OpenOptions, type ScoringModel, type TokenScores } from './models/index.ts';
+export { SCORING_BACKENDS, type ScoringBackend } from './models/builtin.ts';
+export { readCompletionAnswer, readTgiAnswer } from './models/serverAnswers.ts';
+export { spansFromTokenTexts, TokenSpanError } from './models/tokenSpans.ts';
+export { startServer, type ServeOptions } from './models/serve.ts';
+export { exportGptToOnnx, type ExportResult } from './models/onnx/exportGpt.ts';
+export { scoreTestbed, type ScoreOptions, type ScoreSummary } from './score/score.ts';
+export { aggregateSnippet, type SnippetScores, type GroupMetrics, type TokenRow } from './score/aggregate.ts';
+export { ScoreStore, ScoresReader, DEFAULT_DB, SCHEMA_VERSION, COVARIATE_COLUMNS, type StoredRun, type StoredSnippet, type StoredSnippetConcept, type StoredToken, type RunRecord } from './score/store.ts';
+
+// report and gate
 export { buildReport, type ReportOptions, type ReportResult } from './report/build.ts';
 export { analyzeModel, adjustAll, type ModelAnalysis, type ConceptPerformance, type PairedEffect, type ObservationalEffect } from './report/analyze.ts';
 export { renderSvg, decompositionSpec, pairedForestSpec, observationalForestSpec, lovePlotSpec } from './report/figures.ts';

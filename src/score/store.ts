@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, LIST, listValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { COVARIATE_NAMES } from '../syntax/covariates.ts';
 import { UserError } from '../util/errors.ts';
-import type { GroupMetrics, SnippetScores } from './aggregate.ts';
+import type { GroupMetrics, SnippetScores, TokenRow } from './aggregate.ts';
 
 export const SCHEMA_VERSION = 2;
 
@@ -223,6 +223,16 @@ export class ScoreStore {
   }
 }
 
+export interface StoredRun extends RunRecord { startedAt: string }
+export interface StoredSnippet { rowId: string; pairId: string | null; arm: 'control' | 'treated'; language: string; metrics: GroupMetrics; covariates: Record<string, number> }
+export interface StoredSnippetConcept { rowId: string; concept: string; metrics: GroupMetrics }
+export type StoredToken = Omit<TokenRow, 'position'> & { rowId: string; position: number };
+
+function metricsOf(r: Record<string, unknown>): GroupMetrics {
+  const num = (v: unknown) => (v === null ? null : Number(v));
+  return { tokens: Number(r.tokens), scored: Number(r.scored), meanLogprob: num(r.mean_logprob), meanProb: num(r.mean_prob), crossEntropy: num(r.cross_entropy), top1Accuracy: num(r.top1_accuracy), meanEntropy: num(r.mean_entropy) };
+}
+
 /** A read-only view of a scores database: one instance for any number of queries, then `close`. */
 export class ScoresReader {
   private constructor(private readonly instance: DuckDBInstance, private readonly connection: DuckDBConnection) {}
@@ -236,6 +246,49 @@ export class ScoresReader {
 
   async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
     return (await this.connection.runAndReadAll(sql)).getRowObjectsJS() as T[];
+  }
+
+  private async query(sql: string, params: string[]): Promise<Record<string, unknown>[]> {
+    const statement = await this.connection.prepare(sql);
+    params.forEach((p, i) => statement.bindVarchar(i + 1, p));
+    return (await statement.runAndReadAll()).getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** Every run in the database, oldest first. */
+  async runs(): Promise<StoredRun[]> {
+    const rows = await this.query('SELECT * FROM runs ORDER BY started_at, run_id', []);
+    return rows.map((r) => ({
+      runId: String(r.run_id), modelSpec: String(r.model_spec), modelKind: String(r.model_kind), modelIdentity: String(r.model_identity),
+      modelInfo: JSON.parse(String(r.model_info)) as Record<string, unknown>, testbed: String(r.testbed), testbedDir: String(r.testbed_dir),
+      testbedSha256: String(r.testbed_sha256), options: JSON.parse(String(r.options)) as Record<string, unknown>, toolVersion: String(r.tool_version), startedAt: String(r.started_at),
+    }));
+  }
+
+  /** A run's snippets (testbed rows), in row-id order, with their covariates. */
+  async snippets(runId: string): Promise<StoredSnippet[]> {
+    const rows = await this.query(`SELECT *, ${covariatesJsonSql('snippets')} AS covariates_json FROM snippets WHERE run_id = $1 ORDER BY row_id`, [runId]);
+    return rows.map((r) => ({
+      rowId: String(r.row_id), pairId: r.pair_id === null ? null : String(r.pair_id), arm: String(r.arm) as 'control' | 'treated', language: String(r.language),
+      metrics: metricsOf(r), covariates: covariatesFromJson(r.covariates_json),
+    }));
+  }
+
+  /** A run's rows per snippet and concept. */
+  async snippetConcepts(runId: string): Promise<StoredSnippetConcept[]> {
+    const rows = await this.query('SELECT * FROM snippet_concepts WHERE run_id = $1 ORDER BY row_id, concept', [runId]);
+    return rows.map((r) => ({ rowId: String(r.row_id), concept: String(r.concept), metrics: metricsOf(r) }));
+  }
+
+  /** A run's tokens (of one row when `rowId` is given), in order. */
+  async tokens(runId: string, rowId?: string): Promise<StoredToken[]> {
+    const rows = rowId === undefined
+      ? await this.query('SELECT * FROM tokens WHERE run_id = $1 ORDER BY row_id, position', [runId])
+      : await this.query('SELECT * FROM tokens WHERE run_id = $1 AND row_id = $2 ORDER BY position', [runId, rowId]);
+    const num = (v: unknown) => (v === null ? null : Number(v));
+    return rows.map((r) => ({
+      rowId: String(r.row_id), position: Number(r.position), tokenId: num(r.token_id), token: String(r.token), start: Number(r.char_start), end: Number(r.char_end),
+      logprob: num(r.logprob), rank: num(r.rank), entropy: num(r.entropy), concepts: (r.concepts as string[]) ?? [], leafTypes: (r.leaf_types as string[]) ?? [],
+    }));
   }
 
   close(): void {
