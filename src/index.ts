@@ -68,6 +68,7 @@ export { openModel, type OpenOptions, type ScoringModel, type TokenScores } from
 export { SCORING_BACKENDS, type ScoringBackend } from './models/builtin.ts';
 export { readCompletionAnswer, readTgiAnswer } from './models/serverAnswers.ts';
 export { spansFromTokenTexts, TokenSpanError } from './models/tokenSpans.ts';
+export { openGenerator, chooseToken, type Generator, type GenerateOptions, type Completion, type Prompt } from './models/generate.ts';
 export { startServer, type ServeOptions } from './models/serve.ts';
 export { exportGptToOnnx, type ExportResult } from './models/onnx/exportGpt.ts';
 export { scoreTestbed, type ScoreOptions, type ScoreSummary } from './score/score.ts';

@@ -5,16 +5,14 @@
  * window's end, so every token after the first window has at least context/2 tokens of context.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { BACKENDS, selectBackend, tf, type BackendName } from '../train/backend.ts';
 import { pickTargets, softmaxAndLogSumExp } from '../train/logits.ts';
 import { countRanks, RANKS_KERNEL } from '../train/kernels.ts';
-import { latestCheckpoint, loadCheckpoint, readCheckpointWeights } from '../train/checkpoint.ts';
-import type { TrainConfig } from '../train/config.ts';
-import { packagePath } from '../util/paths.ts';
+import { loadCheckpoint } from '../train/checkpoint.ts';
+import { readModelFolder } from './modelFolder.ts';
 import { scoreInWindows, statisticsFromLogits, WINDOW_SCHEME } from './windows.ts';
 import { buildGptGraph } from './onnx/exportGpt.ts';
 import { buildRnnGraph } from './onnx/exportRnn.ts';
@@ -22,7 +20,6 @@ import { encodeModel, type Graph } from '../util/onnx.ts';
 import { type ModelWeights } from './onnx/graph.ts';
 import { addScoringHead, SCORING_OUTPUTS, type OutputLayer } from './onnx/scoringHead.ts';
 import { createModel, type LanguageModel } from '../train/models/index.ts';
-import { CodeTokenizer } from '../train/tokenizer.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
 
 /**
@@ -39,16 +36,7 @@ export interface BuiltinOptions {
   stride?: number;
 }
 
-export function resolveModelDir(spec: string): string {
-  const candidates = [resolve(spec), resolve('models', spec), packagePath('models', spec)];
-  const dir = candidates.find((d) => existsSync(join(d, 'model.json')));
-  if (!dir) {
-    throw new UserError(`no built-in model at ${spec} (looked for model.json in ${candidates.join(', ')})`, {
-      hint: 'train one with: codegen-eval train --corpus ... --out models/NAME',
-    });
-  }
-  return dir;
-}
+export { resolveModelDir } from './modelFolder.ts';
 
 type OnnxRuntime = typeof import('onnxruntime-node');
 
@@ -98,16 +86,10 @@ export function tokenStatistics(logits: tf.Tensor2D, targets: Int32Array): { log
 }
 
 export async function openBuiltin(spec: string, path: string, options: BuiltinOptions = {}): Promise<ScoringModel> {
-  const dir = resolveModelDir(path);
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as TrainConfig;
-  const tokenizer = await CodeTokenizer.load(dir);
-  const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
-  if (!checkpoint) throw new UserError(`${dir} has no checkpoint yet`, { hint: 'let the training run reach its first checkpoint' });
+  const { dir, config, tokenizer, checkpoint, weights, modelWeights } = await readModelFolder(path);
   const requested = options.backend ?? 'auto';
   const ort = requested === 'onnx' || requested === 'auto' ? await loadOnnxRuntime(requested === 'onnx') : undefined;
-  const weights = await readCheckpointWeights(checkpoint);
   // on onnxruntime the graph is built from the checkpoint's arrays; TensorFlow.js is not involved
-  const modelWeights: ModelWeights = { config: config.model, vocabSize: tokenizer.vocabSize, params: weights.params };
   const session = ort ? await ort.InferenceSession.create(encodeModel(scoringGraph(modelWeights))) : undefined;
   // top-k needs the logits themselves: a second session, built on the first request for them
   let logitsSession: Promise<import('onnxruntime-node').InferenceSession> | undefined;

@@ -7,16 +7,12 @@
  * positions, pre-norm blocks (LayerNormalization, causal attention with an additive mask sliced to the
  * sequence length, tanh-GELU MLP), final norm, output layer (the transposed embedding when tied).
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
-import { latestCheckpoint, readCheckpointWeights } from '../../train/checkpoint.ts';
-import type { TrainConfig } from '../../train/config.ts';
-import { CodeTokenizer } from '../../train/tokenizer.ts';
-import { resolveModelDir } from '../builtin.ts';
-import { encodeModel, floatTensor, int64Tensor, type Graph, type Node } from '../../util/onnx.ts';
+import { readModelFolder } from '../modelFolder.ts';
+import { encodeModel, floatTensor, int64Tensor, type Graph } from '../../util/onnx.ts';
 import type { OutputLayer } from './scoringHead.ts';
 import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
 
@@ -130,13 +126,8 @@ export function buildGptGraph(model: ModelWeights, options: { contribOps?: boole
  * operators (any ONNX runtime); the default also uses onnxruntime's fused Attention and FastGelu.
  */
 export async function exportGptToOnnx(modelSpec: string, outDir: string, options: { portable?: boolean } = {}): Promise<ExportResult> {
-  const dir = resolveModelDir(modelSpec.replace(/^builtin:/, ''));
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as TrainConfig;
+  const { dir, config, tokenizer, checkpoint, weights: { params } } = await readModelFolder(modelSpec);
   if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
-  const tokenizer = await CodeTokenizer.load(dir);
-  const checkpoint = existsSync(join(dir, 'best', 'state.json')) ? join(dir, 'best') : await latestCheckpoint(dir);
-  if (!checkpoint) throw new UserError(`${dir} has no checkpoint`);
-  const { params } = await readCheckpointWeights(checkpoint);
   const { width: d, heads: H, layers: L, context } = config.model;
   const V = tokenizer.vocabSize;
   const { graph, parameters } = buildGptGraph({ config: config.model, vocabSize: V, params }, { contribOps: !options.portable });

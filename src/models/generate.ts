@@ -1,0 +1,254 @@
+/**
+ * Generation with a built-in GPT on onnxruntime-node, through its decoder graph with a KV cache
+ * (`onnx/decoderGraph.ts`): the prompts are run once (left-padded to one length, padding masked,
+ * positions counted from each prompt's first token), then each step feeds only the new tokens and
+ * the previous keys and values. Greedy decoding by default; with a temperature, sampling from the
+ * softmax of logits / temperature, cut to the top k and to the top-p nucleus (Holtzman et al. 2020),
+ * seeded per prompt and sample, so a completion does not depend on what else is in the batch's
+ * random draws. As in scoring, a prompt is conditioned on <|endoftext|> before its first token.
+ *
+ * A sequence ends at the end-of-text token or a stop sequence (finish reason `stop`; the text is cut
+ * before the stop sequence, the tokens keep the one that completed it), or after `maxTokens` new
+ * tokens or at the model's context (`length`). Log-probs are the model's own (log-softmax of the raw
+ * logits, before temperature or truncation), as vLLM reports them by default.
+ */
+import { UserError } from '../util/errors.ts';
+import { createRandom, deriveSeed, type Random } from '../util/random.ts';
+import { encodeModel } from '../util/onnx.ts';
+import { readModelFolder } from './modelFolder.ts';
+import { buildGptDecoderGraph } from './onnx/decoderGraph.ts';
+
+export interface GenerateOptions {
+  /** New tokens at most (default 16, as OpenAI's completions). */
+  maxTokens?: number;
+  /** 0 (the default): greedy. */
+  temperature?: number;
+  /** Nucleus sampling: the smallest set of top tokens whose probability reaches topP (default 1). */
+  topP?: number;
+  /** Sample among the k most likely tokens only (default 0: all). */
+  topK?: number;
+  /** Seed of the sampling (default 0). */
+  seed?: number;
+  /** Strings that end a completion (not included in its text). */
+  stop?: string[];
+  /** Completions per prompt (default 1). */
+  n?: number;
+}
+
+export interface Completion {
+  /** The generated text, cut before a stop sequence. */
+  text: string;
+  ids: number[];
+  /** Each generated token's text, decoded on its own. */
+  tokens: string[];
+  /** log P(token | everything before it), natural log, from the model's raw logits. */
+  logprobs: number[];
+  finishReason: 'stop' | 'length';
+  /** The stop sequence that ended it, if one did. */
+  stopSequence?: string;
+  promptTokens: number;
+}
+
+export type Prompt = string | readonly number[];
+
+export interface Generator {
+  spec: string;
+  /** What the completions depend on (weights, tokenizer, engine). */
+  identity: string;
+  context: number;
+  vocabSize: number;
+  eos: number;
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+  /** Completions for each prompt (`n` each), in order. */
+  generate(prompts: readonly Prompt[], options?: GenerateOptions): Promise<Completion[][]>;
+  dispose(): Promise<void>;
+}
+
+type Ort = typeof import('onnxruntime-node');
+
+function checkOptions(o: GenerateOptions): Required<Omit<GenerateOptions, 'stop'>> & { stop: string[] } {
+  const maxTokens = o.maxTokens ?? 16;
+  const temperature = o.temperature ?? 0;
+  const topP = o.topP ?? 1;
+  const topK = o.topK ?? 0;
+  const n = o.n ?? 1;
+  const seed = o.seed ?? 0;
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new UserError(`maxTokens must be a whole number >= 0, got ${maxTokens}`);
+  if (!(temperature >= 0 && Number.isFinite(temperature))) throw new UserError(`temperature must be a number >= 0, got ${temperature}`);
+  if (!(topP > 0 && topP <= 1)) throw new UserError(`topP must lie in (0, 1], got ${topP}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new UserError(`topK must be a whole number >= 0, got ${topK}`);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`n must be a whole number >= 1, got ${n}`);
+  if (!Number.isInteger(seed)) throw new UserError(`seed must be a whole number, got ${seed}`);
+  const stop = o.stop ?? [];
+  if (!stop.every((s) => typeof s === 'string' && s.length > 0)) throw new UserError('stop sequences must be non-empty strings');
+  return { maxTokens, temperature, topP, topK, n, seed, stop };
+}
+
+/** The next token from one row of logits: argmax, or a seeded draw. Returns the id and its raw log-prob. */
+export function chooseToken(logits: Float32Array, options: { temperature: number; topP: number; topK: number }, random: Random | undefined): { id: number; logprob: number } {
+  let max = -Infinity;
+  let best = 0;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) { max = logits[i]; best = i; }
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  const lse = max + Math.log(sum);
+  if (options.temperature === 0 || !random) return { id: best, logprob: logits[best] - lse };
+  // candidates by probability under the temperature, most likely first
+  const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
+  const kept = options.topK > 0 ? order.slice(0, options.topK) : order;
+  const weights = kept.map((i) => Math.exp((logits[i] - max) / options.temperature));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let cut = kept.length;
+  if (options.topP < 1) {
+    let mass = 0;
+    for (let k = 0; k < kept.length; k++) {
+      mass += weights[k] / total;
+      if (mass >= options.topP) { cut = k + 1; break; }
+    }
+  }
+  const nucleus = weights.slice(0, cut).reduce((a, b) => a + b, 0);
+  let u = random.next() * nucleus;
+  for (let k = 0; k < cut; k++) {
+    u -= weights[k];
+    if (u < 0) return { id: kept[k], logprob: logits[kept[k]] - lse };
+  }
+  return { id: kept[cut - 1], logprob: logits[kept[cut - 1]] - lse };
+}
+
+/** Open a built-in GPT (`builtin:DIR` or a folder) for generation. */
+export async function openGenerator(spec: string, options: { threads?: number } = {}): Promise<Generator> {
+  const folder = await readModelFolder(spec);
+  const { config, tokenizer } = folder;
+  if (config.model.type !== 'gpt') throw new UserError(`generation needs a GPT; ${folder.dir} is a ${config.model.type}`, { hint: 'recurrent models score but do not generate yet' });
+  let ort: Ort;
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (error) {
+    throw new UserError(`generation runs on onnxruntime-node, which did not load: ${(error as Error).message}`, { hint: 'npm install onnxruntime-node' });
+  }
+  const decoder = buildGptDecoderGraph(folder.modelWeights, { contribOps: true, lastPosition: true });
+  const session = await ort.InferenceSession.create(encodeModel(decoder.graph), {
+    intraOpNumThreads: options.threads ?? 1,
+    interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  const { layers, heads, headDim } = decoder;
+  const context = config.model.context;
+  const V = tokenizer.vocabSize;
+  const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
+  const { createHash } = await import('node:crypto');
+  const identity = `builtin-generate:${createHash('sha256').update(folder.weights.bytes).update(JSON.stringify(tokenizer.files.tokenizerJson)).update('decoder-kv-cache@1').digest('hex').slice(0, 32)}`;
+  const decode = (ids: readonly number[]) => tokenizer.decode([...ids]);
+  const encode = (text: string) => tokenizer.encode(text).ids;
+
+  async function generateBatch(rows: { ids: number[]; random: Random | undefined }[], o: ReturnType<typeof checkOptions>): Promise<Completion[]> {
+    const R = rows.length;
+    const lengths = rows.map((r) => r.ids.length + 1); // <|endoftext|> first
+    const longest = Math.max(...lengths);
+    const inputIds = new BigInt64Array(R * longest).fill(BigInt(eos));
+    const mask = new BigInt64Array(R * longest);
+    const positions = new BigInt64Array(R * longest).fill(1n);
+    rows.forEach((r, b) => {
+      const pad = longest - lengths[b];
+      const seq = [eos, ...r.ids];
+      seq.forEach((id, t) => {
+        inputIds[b * longest + pad + t] = BigInt(id);
+        mask[b * longest + pad + t] = 1n;
+        positions[b * longest + pad + t] = BigInt(t);
+      });
+    });
+    const done: Completion[] = rows.map((r) => ({ text: '', ids: [], tokens: [], logprobs: [], finishReason: 'length', promptTokens: r.ids.length }));
+    const finished = new Array<boolean>(R).fill(o.maxTokens === 0);
+    let past: Record<string, import('onnxruntime-node').Tensor> = {};
+    for (let l = 0; l < layers; l++) {
+      for (const kind of ['key', 'value']) past[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [R, heads, 0, headDim]);
+    }
+    let feedIds = inputIds;
+    let feedPositions = positions;
+    let maskNow = mask;
+    let step = 0;
+    while (!finished.every(Boolean)) {
+      const S = feedIds.length / R;
+      const out = await session.run({
+        input_ids: new ort.Tensor('int64', feedIds, [R, S]),
+        attention_mask: new ort.Tensor('int64', maskNow, [R, maskNow.length / R]),
+        position_ids: new ort.Tensor('int64', feedPositions, [R, S]),
+        ...past,
+      });
+      const logits = out.logits.data as Float32Array;
+      const nextIds = new BigInt64Array(R).fill(BigInt(eos));
+      for (let b = 0; b < R; b++) {
+        if (finished[b]) continue;
+        const c = done[b];
+        const { id, logprob } = chooseToken(logits.subarray(b * V, (b + 1) * V), o, rows[b].random);
+        c.ids.push(id);
+        c.tokens.push(decode([id]));
+        c.logprobs.push(logprob);
+        nextIds[b] = BigInt(id);
+        if (id === eos) {
+          c.finishReason = 'stop';
+          c.ids.pop(); c.tokens.pop(); c.logprobs.pop(); // end-of-text is not part of the text, as servers report it
+          finished[b] = true;
+          continue;
+        }
+        const text = decode(c.ids);
+        const hit = o.stop.map((s) => ({ s, at: text.indexOf(s) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at)[0];
+        if (hit) {
+          c.text = text.slice(0, hit.at);
+          c.finishReason = 'stop';
+          c.stopSequence = hit.s;
+          finished[b] = true;
+          continue;
+        }
+        c.text = text;
+        if (c.ids.length >= o.maxTokens || lengths[b] + c.ids.length >= context) finished[b] = true;
+      }
+      step++;
+      if (finished.every(Boolean)) break;
+      past = {};
+      for (let l = 0; l < layers; l++) {
+        for (const kind of ['key', 'value']) past[`past_key_values.${l}.${kind}`] = out[`present.${l}.${kind}`];
+      }
+      const total = maskNow.length / R + 1;
+      const grown = new BigInt64Array(R * total);
+      for (let b = 0; b < R; b++) {
+        grown.set(maskNow.subarray(b * (total - 1), (b + 1) * (total - 1)), b * total);
+        grown[b * total + total - 1] = 1n;
+      }
+      maskNow = grown;
+      feedIds = nextIds;
+      feedPositions = BigInt64Array.from(lengths, (len) => BigInt(len - 1 + step));
+    }
+    return done;
+  }
+
+  return {
+    spec,
+    identity,
+    context,
+    vocabSize: V,
+    eos,
+    encode,
+    decode,
+    async generate(prompts, options = {}) {
+      const o = checkOptions(options);
+      const rows: { prompt: number; ids: number[]; random: Random | undefined }[] = [];
+      prompts.forEach((p, i) => {
+        const ids = typeof p === 'string' ? encode(p) : [...p];
+        for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= V) throw new UserError(`prompt ${i}: token id ${id} is not in the vocabulary (0..${V - 1})`);
+        if (ids.length + 1 >= context && o.maxTokens > 0) throw new UserError(`prompt ${i} has ${ids.length} tokens; with <|endoftext|> before it, the context of ${context} leaves no room to generate`, { hint: 'shorten the prompt' });
+        if (ids.length + 1 > context) throw new UserError(`prompt ${i} has ${ids.length} tokens, more than the context of ${context} holds`);
+        for (let s = 0; s < o.n; s++) rows.push({ prompt: i, ids, random: o.temperature > 0 ? createRandom(deriveSeed(o.seed, `${ids.join(",")}#${s}`)) : undefined });
+      });
+      const out: Completion[][] = prompts.map(() => []);
+      if (rows.length === 0) return out;
+      const completions = await generateBatch(rows, o);
+      completions.forEach((c, k) => out[rows[k].prompt].push(c));
+      return out;
+    },
+    dispose: async () => {
+      await session.release();
+    },
+  };
+}
