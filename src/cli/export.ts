@@ -9,7 +9,7 @@ export function exportCommand(io: CliIO): Command {
     .requiredOption('--model <spec>', 'builtin:DIR, a model folder written by codegen-eval train')
     .addOption(new Option('--format <format>', 'output format').choices(['onnx']).default('onnx'))
     .requiredOption('--out <dir>', 'output folder (config.json, tokenizer files, onnx/model.onnx)')
-    .option('--portable', 'standard ONNX operators only (any ONNX runtime); by default attention and GELU use onnxruntime\'s fused com.microsoft operators, about 10% faster')
+    .option('--portable', 'standard ONNX operators only (any ONNX runtime); by default GELU uses onnxruntime\'s fused com.microsoft FastGelu')
     .option('--json', 'print a summary as JSON')
     .action(async (opts: { model: string; out: string; portable?: boolean; json?: boolean }) => {
       const result = await exportGptToOnnx(opts.model, opts.out, { portable: opts.portable });

@@ -1,11 +1,15 @@
 /**
- * Export a built-in GPT as ONNX (opset 17) in the layout @huggingface/transformers loads:
- * DIR/onnx/model.onnx, DIR/config.json (model_type gpt2), DIR/tokenizer.json, DIR/tokenizer_config.json.
- * The graph takes GPT-2's inputs input_ids and attention_mask [batch_size, sequence_length] (int64;
- * attention_mask is accepted for compatibility, all positions attend causally) and gives logits
- * [batch_size, sequence_length, vocab_size]. It mirrors models/gpt.ts op for op: embeddings plus
- * positions, pre-norm blocks (LayerNormalization, causal attention with an additive mask sliced to the
- * sequence length, tanh-GELU MLP), final norm, output layer (the transposed embedding when tied).
+ * The built-in GPT's ONNX graphs. `buildGptGraph` is the plain causal LM the scorer runs (inputs
+ * input_ids and attention_mask [batch_size, sequence_length], all positions attending causally;
+ * output logits), mirroring models/gpt.ts op for op: embeddings plus positions, pre-norm blocks
+ * (LayerNormalization, causal attention with an additive mask sliced to the sequence length,
+ * tanh-GELU MLP), final norm, output layer (the transposed embedding when tied).
+ *
+ * `exportGptToOnnx` writes the model in the layout Optimum exports GPT-2 with and transformers.js and
+ * onnxruntime load: DIR/onnx/model.onnx is the decoder with past key values (`decoderGraph.ts`:
+ * input_ids, attention_mask, position_ids, past_key_values.{i}.key|value in; logits and
+ * present.{i}.key|value out), DIR/config.json (model_type gpt2, use_cache true),
+ * DIR/generation_config.json, DIR/tokenizer.json and DIR/tokenizer_config.json.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +18,7 @@ import { writeFileAtomic } from '../../util/atomic.ts';
 import { readModelFolder } from '../modelFolder.ts';
 import { encodeModel, floatTensor, int64Tensor, type Graph } from '../../util/onnx.ts';
 import type { OutputLayer } from './scoringHead.ts';
+import { buildGptDecoderGraph } from './decoderGraph.ts';
 import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
@@ -130,7 +135,7 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string, options
   if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
   const { width: d, heads: H, layers: L, context } = config.model;
   const V = tokenizer.vocabSize;
-  const { graph, parameters } = buildGptGraph({ config: config.model, vocabSize: V, params }, { contribOps: !options.portable });
+  const { graph, parameters } = buildGptDecoderGraph({ config: config.model, vocabSize: V, params }, { contribOps: !options.portable });
   const bytes = encodeModel(graph);
   await mkdir(join(outDir, 'onnx'), { recursive: true });
   await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), bytes);
@@ -146,8 +151,8 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string, options
     n_head: H,
     bos_token_id: eos,
     eos_token_id: eos,
-    use_cache: false,
-    codegen_eval: { exported_from: dir, checkpoint, note: 'no past_key_values: every call recomputes the whole window' },
+    use_cache: true,
+    codegen_eval: { exported_from: dir, checkpoint, layout: 'decoder with past_key_values (Optimum text-generation-with-past)' },
   };
   await writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(hfConfig, null, 2)}\n`);
   await writeFileAtomic(join(outDir, 'generation_config.json'), `${JSON.stringify({ bos_token_id: eos, eos_token_id: eos }, null, 2)}\n`);
