@@ -110,7 +110,28 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
   const identity = `builtin:${digest.digest('hex').slice(0, 32)}`;
 
   function scoreTexts(texts: string[], topK: number): Promise<TokenScores[]> {
-    const encoded = texts.map((text) => ({ text, ...tokenizer.encode(text) }));
+    return scoreEncoded(texts.map((text) => ({ text, ...tokenizer.encode(text) })), topK);
+  }
+
+  /** Token-id sequences: each token's text is decoded on its own, its span the running sum of those texts. */
+  function scoreIds(sequences: readonly (readonly number[])[], topK: number): Promise<TokenScores[]> {
+    return scoreEncoded(sequences.map((ids) => {
+      const pieces = ids.map((id) => {
+        if (!Number.isInteger(id) || id < 0 || id >= tokenizer.vocabSize) throw new UserError(`token id ${id} is not in the vocabulary (0..${tokenizer.vocabSize - 1})`);
+        return tokenizer.decode([id]);
+      });
+      const offsets = new Int32Array(2 * ids.length);
+      let at = 0;
+      pieces.forEach((p, j) => {
+        offsets[2 * j] = at;
+        at += p.length;
+        offsets[2 * j + 1] = at;
+      });
+      return { text: pieces.join(''), ids: [...ids], offsets };
+    }), topK);
+  }
+
+  function scoreEncoded(encoded: { text: string; ids: number[]; offsets: Int32Array }[], topK: number): Promise<TokenScores[]> {
     return scoreInWindows(encoded, { bos: eos, context, stride, tokensPerBatch: TOKENS_PER_BATCH, topK }, async (input, batch, length, rowIndex, targets) => {
       if (session && ort) {
         const ids = new ort.Tensor('int64', BigInt64Array.from(input, (v) => BigInt(v)), [batch, length]);
@@ -154,6 +175,7 @@ export async function openBuiltin(spec: string, path: string, options: BuiltinOp
     info: { dir, checkpointStep: weights.state.step, model: config.model, vocabSize: tokenizer.vocabSize, backend, stride, firstToken: 'conditioned on <|endoftext|>' },
     score: async (text: string, _id: string, topK = 0) => (await scoreTexts([text], topK))[0],
     scoreBatch: (items) => scoreTexts(items.map((item) => item.text), 0),
+    scoreTokenIds: (sequences, topK = 0) => scoreIds(sequences, topK),
     batchSize: 16,
     dispose: async () => {
       await session?.release();

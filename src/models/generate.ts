@@ -7,8 +7,9 @@
  * seeded per prompt and sample, so a completion does not depend on what else is in the batch's
  * random draws. As in scoring, a prompt is conditioned on <|endoftext|> before its first token.
  *
- * A sequence ends at the end-of-text token or a stop sequence (finish reason `stop`; the text is cut
- * before the stop sequence, the tokens keep the one that completed it), or after `maxTokens` new
+ * A sequence ends at the end-of-text token (finish reason `stop`; the token is the last of `ids`, as
+ * vLLM reports it, and not in `text`) or a stop sequence (`stop`; the text is cut before it, the
+ * tokens keep the one that completed it), or after `maxTokens` new
  * tokens or at the model's context (`length`). Log-probs are the model's own (log-softmax of the raw
  * logits, before temperature or truncation), as vLLM reports them by default.
  */
@@ -33,6 +34,10 @@ export interface GenerateOptions {
   stop?: string[];
   /** Completions per prompt (default 1). */
   n?: number;
+  /** The k most likely tokens and their log-probs at each generated position (default 0: none). */
+  topLogprobs?: number;
+  /** Stops the work between steps (a client that went away, a deadline). */
+  signal?: AbortSignal;
 }
 
 export interface Completion {
@@ -47,6 +52,8 @@ export interface Completion {
   /** The stop sequence that ended it, if one did. */
   stopSequence?: string;
   promptTokens: number;
+  /** With `topLogprobs`: the top tokens (text decoded on its own, log-prob) at each generated position. */
+  top?: { token: string; logprob: number }[][];
 }
 
 export type Prompt = string | readonly number[];
@@ -67,7 +74,9 @@ export interface Generator {
 
 type Ort = typeof import('onnxruntime-node');
 
-function checkOptions(o: GenerateOptions): Required<Omit<GenerateOptions, 'stop'>> & { stop: string[] } {
+type CheckedOptions = Required<Omit<GenerateOptions, 'stop' | 'signal'>> & { stop: string[]; signal?: AbortSignal };
+
+function checkOptions(o: GenerateOptions): CheckedOptions {
   const maxTokens = o.maxTokens ?? 16;
   const temperature = o.temperature ?? 0;
   const topP = o.topP ?? 1;
@@ -82,7 +91,9 @@ function checkOptions(o: GenerateOptions): Required<Omit<GenerateOptions, 'stop'
   if (!Number.isInteger(seed)) throw new UserError(`seed must be a whole number, got ${seed}`);
   const stop = o.stop ?? [];
   if (!stop.every((s) => typeof s === 'string' && s.length > 0)) throw new UserError('stop sequences must be non-empty strings');
-  return { maxTokens, temperature, topP, topK, n, seed, stop };
+  const topLogprobs = o.topLogprobs ?? 0;
+  if (!Number.isInteger(topLogprobs) || topLogprobs < 0) throw new UserError(`topLogprobs must be a whole number >= 0, got ${topLogprobs}`);
+  return { maxTokens, temperature, topP, topK, n, seed, stop, topLogprobs, signal: o.signal };
 }
 
 /** The next token from one row of logits: argmax, or a seeded draw. Returns the id and its raw log-prob. */
@@ -116,6 +127,26 @@ export function chooseToken(logits: Float32Array, options: { temperature: number
   return { id: kept[cut - 1], logprob: logits[kept[cut - 1]] - lse };
 }
 
+/** Thrown when `signal` stops a generation. */
+export class GenerationAborted extends Error {
+  constructor() {
+    super('generation stopped');
+    this.name = 'GenerationAborted';
+  }
+}
+
+/** The k largest logits of a row as (token, log-prob); `minusLse` = -logsumexp of the row. */
+function topTokens(row: Float32Array, k: number, minusLse: number, decode: (ids: number[]) => string): { token: string; logprob: number }[] {
+  const best: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    if (best.length < k) best.push(i);
+    else if (row[i] > row[best[best.length - 1]]) best[best.length - 1] = i;
+    else continue;
+    best.sort((a, b) => row[b] - row[a] || a - b);
+  }
+  return best.map((i) => ({ token: decode([i]), logprob: row[i] + minusLse }));
+}
+
 /** Open a built-in GPT (`builtin:DIR` or a folder) for generation. */
 export async function openGenerator(spec: string, options: { threads?: number } = {}): Promise<Generator> {
   const folder = await readModelFolder(spec);
@@ -142,7 +173,7 @@ export async function openGenerator(spec: string, options: { threads?: number } 
   const decode = (ids: readonly number[]) => tokenizer.decode([...ids]);
   const encode = (text: string) => tokenizer.encode(text).ids;
 
-  async function generateBatch(rows: { ids: number[]; random: Random | undefined }[], o: ReturnType<typeof checkOptions>): Promise<Completion[]> {
+  async function generateBatch(rows: { ids: number[]; random: Random | undefined }[], o: CheckedOptions): Promise<Completion[]> {
     const R = rows.length;
     const lengths = rows.map((r) => r.ids.length + 1); // <|endoftext|> first
     const longest = Math.max(...lengths);
@@ -158,7 +189,7 @@ export async function openGenerator(spec: string, options: { threads?: number } 
         positions[b * longest + pad + t] = BigInt(t);
       });
     });
-    const done: Completion[] = rows.map((r) => ({ text: '', ids: [], tokens: [], logprobs: [], finishReason: 'length', promptTokens: r.ids.length }));
+    const done: Completion[] = rows.map((r) => ({ text: '', ids: [], tokens: [], logprobs: [], finishReason: 'length', promptTokens: r.ids.length, ...(o.topLogprobs > 0 ? { top: [] } : {}) }));
     const finished = new Array<boolean>(R).fill(o.maxTokens === 0);
     let past: Record<string, import('onnxruntime-node').Tensor> = {};
     for (let l = 0; l < layers; l++) {
@@ -169,6 +200,7 @@ export async function openGenerator(spec: string, options: { threads?: number } 
     let maskNow = mask;
     let step = 0;
     while (!finished.every(Boolean)) {
+      if (o.signal?.aborted) throw new GenerationAborted();
       const S = feedIds.length / R;
       const out = await session.run({
         input_ids: new ort.Tensor('int64', feedIds, [R, S]),
@@ -181,14 +213,16 @@ export async function openGenerator(spec: string, options: { threads?: number } 
       for (let b = 0; b < R; b++) {
         if (finished[b]) continue;
         const c = done[b];
-        const { id, logprob } = chooseToken(logits.subarray(b * V, (b + 1) * V), o, rows[b].random);
+        const row = logits.subarray(b * V, (b + 1) * V);
+        const { id, logprob } = chooseToken(row, o, rows[b].random);
         c.ids.push(id);
         c.tokens.push(decode([id]));
         c.logprobs.push(logprob);
+        c.top?.push(topTokens(row, o.topLogprobs, logprob - row[id], decode));
         nextIds[b] = BigInt(id);
         if (id === eos) {
+          // end-of-text stays the last token (as vLLM reports it), not part of the text
           c.finishReason = 'stop';
-          c.ids.pop(); c.tokens.pop(); c.logprobs.pop(); // end-of-text is not part of the text, as servers report it
           finished[b] = true;
           continue;
         }

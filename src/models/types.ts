@@ -44,6 +44,11 @@ export interface ScoringModel {
    */
   scoreBatch?(items: { text: string; id: string }[]): Promise<TokenScores[]>;
   batchSize?: number;
+  /**
+   * Score prompts given as token ids (as lm-evaluation-harness sends them); each token's text is
+   * decoded on its own and spans follow those texts. Local models only.
+   */
+  scoreTokenIds?(sequences: readonly (readonly number[])[], topK?: number): Promise<TokenScores[]>;
   /** How many score() calls may run at once (remote servers); 1 when absent. */
   concurrency?: number;
   dispose(): Promise<void>;

@@ -4,34 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { chooseToken, openGenerator, type Generator } from '../../src/models/generate.ts';
-import { selectBackend, tf } from '../../src/train/backend.ts';
-import { loadCheckpoint } from '../../src/train/checkpoint.ts';
-import { createModel, type LanguageModel } from '../../src/train/models/index.ts';
 import { createRandom } from '../../src/util/random.ts';
+import { argmax, demoLogSoftmax, disposeReference } from './reference.ts';
 
-const DEMO = fileURLToPath(new URL('../../models/demo', import.meta.url));
 const PROMPTS = ['def add(a, b):\n    return', 'import os\n', 'class Stack:\n    def push(self, item):\n        self.items.append(', 'x'];
 
 let generator: Generator | undefined;
-let reference: LanguageModel | undefined;
 const open = async () => (generator ??= await openGenerator('builtin:demo'));
-
-async function fullSequenceLogprobs(ids: number[]): Promise<Float32Array> {
-  if (!reference) {
-    await selectBackend('cpu');
-    const config = JSON.parse(readFileSync(join(DEMO, 'config.json'), 'utf8'));
-    reference = createModel(config.model, 1024, 0);
-    await loadCheckpoint(join(DEMO, 'best'), reference.params);
-  }
-  return tf.tidy(() => {
-    const logits = reference!.forward(tf.tensor2d(ids, [1, ids.length], 'int32'), false, 0);
-    return tf.logSoftmax(logits.slice([0, ids.length - 1, 0], [1, 1, -1]).reshape([-1])).dataSync() as Float32Array;
-  });
-}
 
 test('generate: greedy decoding with the KV cache equals greedy decoding over the full sequence, one prompt or a left-padded batch', async () => {
   const g = await open();
@@ -42,15 +22,15 @@ test('generate: greedy decoding with the KV cache equals greedy decoding over th
     const seq = [g.eos, ...g.encode(prompt)];
     const want: number[] = [];
     for (let step = 0; step < 24; step++) {
-      const lp = await fullSequenceLogprobs([...seq, ...want]);
-      let best = 0;
-      for (let v = 1; v < lp.length; v++) if (lp[v] > lp[best]) best = v;
-      if (best === g.eos) break;
+      const lp = (await demoLogSoftmax([...seq, ...want])).at(-1)!;
+      const best = argmax(lp);
       assert.ok(Math.abs(alone.logprobs[want.length] - lp[best]) < 1e-4, `prompt ${i} step ${step}: log-prob ${alone.logprobs[want.length]} vs ${lp[best]}`);
       want.push(best);
+      if (best === g.eos) break;
     }
     assert.deepEqual(alone.ids, want, `prompt ${i}`);
-    assert.equal(alone.text, g.decode(want));
+    assert.equal(alone.text, g.decode(want.filter((id) => id !== g.eos)));
+    assert.equal(alone.finishReason, want.at(-1) === g.eos ? 'stop' : 'length');
     assert.equal(alone.promptTokens, seq.length - 1);
   }
 });
@@ -124,5 +104,5 @@ test('chooseToken: draws follow softmax(logits / T) within the top k and the nuc
 
 test.after(async () => {
   await generator?.dispose();
-  for (const v of reference?.params.values() ?? []) v.dispose();
+  disposeReference();
 });
