@@ -8,8 +8,9 @@ import { benchTrain } from './train.ts';
 import { benchScore } from './score.ts';
 import { benchReport } from './report.ts';
 import { benchGate } from './gate.ts';
+import { benchGenerate } from './generate.ts';
 
-const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain, score: benchScore, report: benchReport, gate: benchGate };
+const BENCHES: Record<string, () => Promise<void>> = { syntax: benchSyntax, stats: benchStats, train: benchTrain, score: benchScore, report: benchReport, gate: benchGate, generate: benchGenerate };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];

@@ -1,8 +1,9 @@
 /**
- * Generation with a built-in GPT on onnxruntime-node, through its decoder graph with a KV cache
- * (`onnx/decoderGraph.ts`): the prompts are run once (left-padded to one length, padding masked,
- * positions counted from each prompt's first token), then each step feeds only the new tokens and
- * the previous keys and values. Greedy decoding by default; with a temperature, sampling from the
+ * Generation with a built-in GPT on onnxruntime-node, through its decoder graph over a KV cache of
+ * slots this engine owns (`onnx/decoderGraph.ts` buildGptCacheSlotsGraph): the prompts are run once
+ * (left-padded to one length, padding masked, positions counted from each prompt's first token),
+ * then each step feeds only the new tokens; the graph reads the cache where it lies and returns the
+ * new keys and values, which are written into the next slots (no step copies the cache). Greedy decoding by default; with a temperature, sampling from the
  * softmax of logits / temperature, cut to the top k and to the top-p nucleus (Holtzman et al. 2020),
  * seeded per prompt and sample, so a completion does not depend on what else is in the batch's
  * random draws. As in scoring, a prompt is conditioned on <|endoftext|> before its first token.
@@ -17,7 +18,8 @@ import { UserError } from '../util/errors.ts';
 import { createRandom, deriveSeed, type Random } from '../util/random.ts';
 import { encodeModel } from '../util/onnx.ts';
 import { readModelFolder } from './modelFolder.ts';
-import { buildGptDecoderGraph } from './onnx/decoderGraph.ts';
+import { buildGptCacheSlotsGraph } from './onnx/decoderGraph.ts';
+import type { ModelWeights } from './onnx/graph.ts';
 
 export interface GenerateOptions {
   /** New tokens at most (default 16, as OpenAI's completions). */
@@ -97,13 +99,15 @@ function checkOptions(o: GenerateOptions): CheckedOptions {
 }
 
 /** The next token from one row of logits: argmax, or a seeded draw. Returns the id and its raw log-prob. */
-export function chooseToken(logits: Float32Array, options: { temperature: number; topP: number; topK: number }, random: Random | undefined): { id: number; logprob: number } {
+export function chooseToken(logits: Float32Array, options: { temperature: number; topP: number; topK: number }, random: Random | undefined, normalized = false): { id: number; logprob: number } {
   let max = -Infinity;
   let best = 0;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) { max = logits[i]; best = i; }
+  // `normalized`: the row is already a log-softmax
+  if (normalized && (options.temperature === 0 || !random)) return { id: best, logprob: logits[best] };
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  const lse = max + Math.log(sum);
+  const lse = normalized ? 0 : max + Math.log(sum);
   if (options.temperature === 0 || !random) return { id: best, logprob: logits[best] - lse };
   // candidates by probability under the temperature, most likely first
   const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
@@ -148,77 +152,107 @@ function topTokens(row: Float32Array, k: number, minusLse: number, decode: (ids:
 }
 
 /** Open a built-in GPT (`builtin:DIR` or a folder) for generation. */
-export async function openGenerator(spec: string, options: { threads?: number } = {}): Promise<Generator> {
+export async function openGenerator(spec: string, options: { threads?: number; spinning?: boolean } = {}): Promise<Generator> {
   const folder = await readModelFolder(spec);
   const { config, tokenizer } = folder;
   if (config.model.type !== 'gpt') throw new UserError(`generation needs a GPT; ${folder.dir} is a ${config.model.type}`, { hint: 'recurrent models score but do not generate yet' });
+  const { createHash } = await import('node:crypto');
+  const identity = `builtin-generate:${createHash('sha256').update(folder.weights.bytes).update(JSON.stringify(tokenizer.files.tokenizerJson)).update('decoder-kv-cache@1').digest('hex').slice(0, 32)}`;
+  return createGenerator({
+    spec, identity, weights: folder.modelWeights, eos: tokenizer.tokenId('<|endoftext|>') ?? 0,
+    encode: (text) => tokenizer.encode(text).ids, decode: (ids) => tokenizer.decode([...ids]), threads: options.threads, spinning: options.spinning,
+  });
+}
+
+/**
+ * A generator over a GPT's weights, with the tokenizer's functions; what `openGenerator` builds, and
+ * what the benchmark uses on random weights (`eos` -1: never stops early).
+ */
+export async function createGenerator(input: { spec: string; identity: string; weights: ModelWeights; eos: number; encode: (text: string) => number[]; decode: (ids: readonly number[]) => string; threads?: number; spinning?: boolean }): Promise<Generator> {
+  const { spec, identity, eos, encode, decode } = input;
   let ort: Ort;
   try {
     ort = await import('onnxruntime-node');
   } catch (error) {
     throw new UserError(`generation runs on onnxruntime-node, which did not load: ${(error as Error).message}`, { hint: 'npm install onnxruntime-node' });
   }
-  const decoder = buildGptDecoderGraph(folder.modelWeights, { contribOps: true, lastPosition: true });
+  const decoder = buildGptCacheSlotsGraph(input.weights);
   const session = await ort.InferenceSession.create(encodeModel(decoder.graph), {
-    intraOpNumThreads: options.threads ?? 1,
+    intraOpNumThreads: input.threads ?? 1,
     interOpNumThreads: 1,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: input.spinning ? '1' : '0' } } },
   });
   const { layers, heads, headDim } = decoder;
-  const context = config.model.context;
-  const V = tokenizer.vocabSize;
-  const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
-  const { createHash } = await import('node:crypto');
-  const identity = `builtin-generate:${createHash('sha256').update(folder.weights.bytes).update(JSON.stringify(tokenizer.files.tokenizerJson)).update('decoder-kv-cache@1').digest('hex').slice(0, 32)}`;
-  const decode = (ids: readonly number[]) => tokenizer.decode([...ids]);
-  const encode = (text: string) => tokenizer.encode(text).ids;
+  const context = input.weights.config.context;
+  const V = input.weights.vocabSize;
+  const padId = Math.max(0, eos);
 
   async function generateBatch(rows: { ids: number[]; random: Random | undefined }[], o: CheckedOptions): Promise<Completion[]> {
     const R = rows.length;
     const lengths = rows.map((r) => r.ids.length + 1); // <|endoftext|> first
-    const longest = Math.max(...lengths);
-    const inputIds = new BigInt64Array(R * longest).fill(BigInt(eos));
-    const mask = new BigInt64Array(R * longest);
+    const longest = lengths.reduce((a, b) => Math.max(a, b), 0);
+    // every fed token takes a slot; the last generated token is not fed
+    const slots = longest + Math.max(0, Math.min(o.maxTokens, context) - 1);
+    const inputIds = new BigInt64Array(R * longest).fill(BigInt(padId));
+    const newMask = new BigInt64Array(R * longest);
     const positions = new BigInt64Array(R * longest).fill(1n);
     rows.forEach((r, b) => {
       const pad = longest - lengths[b];
-      const seq = [eos, ...r.ids];
-      seq.forEach((id, t) => {
+      [padId, ...r.ids].forEach((id, t) => {
         inputIds[b * longest + pad + t] = BigInt(id);
-        mask[b * longest + pad + t] = 1n;
+        newMask[b * longest + pad + t] = 1n;
         positions[b * longest + pad + t] = BigInt(t);
       });
     });
+    const cacheSize = R * heads * slots * headDim;
+    const cache = Array.from({ length: layers }, () => ({ key: new Float32Array(cacheSize), value: new Float32Array(cacheSize) }));
+    const cacheMask = new BigInt64Array(R * slots);
+    const cacheFeeds: Record<string, import('onnxruntime-node').Tensor> = {};
+    cache.forEach((c, l) => {
+      cacheFeeds[`cache.${l}.key`] = new ort.Tensor('float32', c.key, [R, heads, headDim, slots]);
+      cacheFeeds[`cache.${l}.value`] = new ort.Tensor('float32', c.value, [R, heads, slots, headDim]);
+    });
+    const maskTensor = new ort.Tensor('int64', cacheMask, [R, slots]);
+    /** Write the new tokens' keys [R, H, hd, S] and values [R, H, S, hd] into slots from `first`. */
+    const store = (out: Record<string, import('onnxruntime-node').Tensor>, first: number, S: number, fed: BigInt64Array) => {
+      cache.forEach((c, l) => {
+        const keys = out[`new.${l}.key`].data as Float32Array;
+        for (let row = 0; row < R * heads * headDim; row++) {
+          for (let t = 0, from = row * S, to = row * slots + first; t < S; t++) c.key[to + t] = keys[from + t];
+        }
+        const values = out[`new.${l}.value`].data as Float32Array;
+        for (let bh = 0; bh < R * heads; bh++) c.value.set(values.subarray(bh * S * headDim, (bh + 1) * S * headDim), (bh * slots + first) * headDim);
+      });
+      for (let b = 0; b < R; b++) for (let s = 0; s < S; s++) cacheMask[b * slots + first + s] = fed[b * S + s];
+    };
     const done: Completion[] = rows.map((r) => ({ text: '', ids: [], tokens: [], logprobs: [], finishReason: 'length', promptTokens: r.ids.length, ...(o.topLogprobs > 0 ? { top: [] } : {}) }));
     const finished = new Array<boolean>(R).fill(o.maxTokens === 0);
-    let past: Record<string, import('onnxruntime-node').Tensor> = {};
-    for (let l = 0; l < layers; l++) {
-      for (const kind of ['key', 'value']) past[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [R, heads, 0, headDim]);
-    }
     let feedIds = inputIds;
     let feedPositions = positions;
-    let maskNow = mask;
+    let feedMask = newMask;
+    let filled = 0;
     let step = 0;
     while (!finished.every(Boolean)) {
       if (o.signal?.aborted) throw new GenerationAborted();
       const S = feedIds.length / R;
       const out = await session.run({
         input_ids: new ort.Tensor('int64', feedIds, [R, S]),
-        attention_mask: new ort.Tensor('int64', maskNow, [R, maskNow.length / R]),
         position_ids: new ort.Tensor('int64', feedPositions, [R, S]),
-        ...past,
+        new_mask: new ort.Tensor('int64', feedMask, [R, S]),
+        cache_mask: maskTensor,
+        ...cacheFeeds,
       });
-      const logits = out.logits.data as Float32Array;
-      const nextIds = new BigInt64Array(R).fill(BigInt(eos));
+      const logits = out.logprobs.data as Float32Array;
+      const nextIds = new BigInt64Array(R).fill(BigInt(padId));
       for (let b = 0; b < R; b++) {
         if (finished[b]) continue;
         const c = done[b];
         const row = logits.subarray(b * V, (b + 1) * V);
-        const { id, logprob } = chooseToken(row, o, rows[b].random);
+        const { id, logprob } = chooseToken(row, o, rows[b].random, true);
         c.ids.push(id);
         c.tokens.push(decode([id]));
         c.logprobs.push(logprob);
-        c.top?.push(topTokens(row, o.topLogprobs, logprob - row[id], decode));
+        c.top?.push(topTokens(row, o.topLogprobs, 0, decode));
         nextIds[b] = BigInt(id);
         if (id === eos) {
           // end-of-text stays the last token (as vLLM reports it), not part of the text
@@ -236,22 +270,15 @@ export async function openGenerator(spec: string, options: { threads?: number } 
           continue;
         }
         c.text = text;
-        if (c.ids.length >= o.maxTokens || lengths[b] + c.ids.length >= context) finished[b] = true;
+        // the next token would be fed at position lengths - 1 + ids: past the context, nothing more can follow
+        if (c.ids.length >= o.maxTokens || lengths[b] + c.ids.length > context) finished[b] = true;
       }
       step++;
       if (finished.every(Boolean)) break;
-      past = {};
-      for (let l = 0; l < layers; l++) {
-        for (const kind of ['key', 'value']) past[`past_key_values.${l}.${kind}`] = out[`present.${l}.${kind}`];
-      }
-      const total = maskNow.length / R + 1;
-      const grown = new BigInt64Array(R * total);
-      for (let b = 0; b < R; b++) {
-        grown.set(maskNow.subarray(b * (total - 1), (b + 1) * (total - 1)), b * total);
-        grown[b * total + total - 1] = 1n;
-      }
-      maskNow = grown;
+      store(out, filled, S, feedMask);
+      filled += S;
       feedIds = nextIds;
+      feedMask = new BigInt64Array(R).fill(1n);
       feedPositions = BigInt64Array.from(lengths, (len) => BigInt(len - 1 + step));
     }
     return done;
@@ -271,8 +298,7 @@ export async function openGenerator(spec: string, options: { threads?: number } 
       prompts.forEach((p, i) => {
         const ids = typeof p === 'string' ? encode(p) : [...p];
         for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= V) throw new UserError(`prompt ${i}: token id ${id} is not in the vocabulary (0..${V - 1})`);
-        if (ids.length + 1 >= context && o.maxTokens > 0) throw new UserError(`prompt ${i} has ${ids.length} tokens; with <|endoftext|> before it, the context of ${context} leaves no room to generate`, { hint: 'shorten the prompt' });
-        if (ids.length + 1 > context) throw new UserError(`prompt ${i} has ${ids.length} tokens, more than the context of ${context} holds`);
+        if (ids.length + 1 > context) throw new UserError(`prompt ${i} has ${ids.length} tokens; with <|endoftext|> before it, that is more than the context of ${context} holds`, { hint: 'shorten the prompt' });
         for (let s = 0; s < o.n; s++) rows.push({ prompt: i, ids, random: o.temperature > 0 ? createRandom(deriveSeed(o.seed, `${ids.join(",")}#${s}`)) : undefined });
       });
       const out: Completion[][] = prompts.map(() => []);

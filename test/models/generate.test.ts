@@ -55,8 +55,12 @@ test('generate: max tokens, stop sequences, n, the context, and bad options', as
   const long = Array.from({ length: 120 }, () => 66);
   const [[edge]] = await g.generate([long], { maxTokens: 50 });
   assert.equal(edge.finishReason, 'length');
-  assert.equal(edge.ids.length, 128 - 121);
-  await assert.rejects(g.generate([Array.from({ length: 127 }, () => 66)], { maxTokens: 1 }), /leaves no room to generate/);
+  assert.equal(edge.ids.length, 128 - 121 + 1, 'the last token comes from the output at position 127');
+  const edgeWant = (await demoLogSoftmax([g.eos, ...long, ...edge.ids.slice(0, -1)])).at(-1)!;
+  assert.equal(edge.ids.at(-1), argmax(edgeWant));
+  const [[last]] = await g.generate([Array.from({ length: 127 }, () => 66)], { maxTokens: 5 });
+  assert.equal(last.ids.length, 1);
+  await assert.rejects(g.generate([Array.from({ length: 128 }, () => 66)], { maxTokens: 1 }), /that is more than the context of 128 holds/);
   await assert.rejects(g.generate(['x'], { maxTokens: -1 }), /maxTokens must be a whole number >= 0/);
   await assert.rejects(g.generate(['x'], { topP: 0 }), /topP must lie in \(0, 1\]/);
   await assert.rejects(g.generate([[5000]]), /token id 5000 is not in the vocabulary/);
