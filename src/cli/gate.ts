@@ -6,10 +6,11 @@ import { runGate } from '../gate/run.ts';
 import { buildReport } from '../report/build.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import type { ScoringBackend } from '../models/builtin.ts';
+import type { HfDtype } from '../models/hf.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { ExitWith, isUserError, UserError, UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
-import { collect, backendOption, concurrencyOption, type CliIO } from './shared.ts';
+import { collect, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
 
 function nonNegative(value: string): number {
   const n = Number(value);
@@ -19,7 +20,7 @@ function nonNegative(value: string): number {
 
 interface GateCliOptions {
   baseline: string; candidate: string; baselineScores?: string; testbed: string[]; margin?: number; metric?: GateMetric; alpha?: number; concepts?: string; config?: string;
-  db: string; markdown?: string; junit?: string; json?: boolean; report?: string; backend?: ScoringBackend; concurrency: number; quiet?: boolean;
+  db: string; markdown?: string; junit?: string; json?: boolean; report?: string; backend?: ScoringBackend; dtype: HfDtype; concurrency: number; quiet?: boolean;
 }
 
 export function gateCommand(io: CliIO): Command {
@@ -40,6 +41,7 @@ export function gateCommand(io: CliIO): Command {
     .option('--json', 'print the result as JSON instead of the table')
     .option('--report <dir>', 'also write the full comparison report (HTML, LaTeX, JSON; no PDF) into this folder')
     .addOption(backendOption())
+    .addOption(dtypeOption())
     .addOption(concurrencyOption())
     .option('--quiet', 'no progress lines')
     .action(async (opts: GateCliOptions) => {
@@ -55,7 +57,7 @@ export function gateCommand(io: CliIO): Command {
         if (opts.concepts) rules.concepts = opts.concepts === 'all' ? 'all' : opts.concepts.split(',').map((c) => c.trim()).filter(Boolean);
         result = await runGate({
           baseline: opts.baseline, candidate: opts.candidate, baselineScores: opts.baselineScores, testbeds: opts.testbed.length ? opts.testbed : testbeds, db: opts.db, rules,
-          modelOptions: { backend: opts.backend, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
+          modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
         });
         if (opts.markdown) {
           const { appendFile } = await import('node:fs/promises');

@@ -3,15 +3,16 @@ import { buildReport, type ReportResult } from '../report/build.ts';
 import { loadReportConfig } from '../report/config.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import type { ScoringBackend } from '../models/builtin.ts';
+import type { HfDtype } from '../models/hf.ts';
 import { UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
-import { parseInteger, parsePositiveInt, backendOption, concurrencyOption, type CliIO } from './shared.ts';
+import { parseInteger, parsePositiveInt, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 interface ReportCliOptions {
   testbed: string[]; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
-  backend?: ScoringBackend; concurrency: number; quiet?: boolean; json?: boolean;
+  backend?: ScoringBackend; dtype: HfDtype; concurrency: number; quiet?: boolean; json?: boolean;
 }
 
 function withCommonOptions(command: Command): Command {
@@ -25,6 +26,7 @@ function withCommonOptions(command: Command): Command {
     .option('--seed <n>', 'bootstrap seed', parseInteger)
     .option('--bootstrap <n>', 'bootstrap replicates', parsePositiveInt)
     .addOption(backendOption())
+    .addOption(dtypeOption())
     .addOption(concurrencyOption())
     .option('--quiet', 'no progress lines')
     .option('--json', 'print a summary as JSON');
@@ -37,7 +39,7 @@ async function run(io: CliIO, models: string[], opts: ReportCliOptions): Promise
     models, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
     title: opts.title ?? config.title ?? undefined, seed: opts.seed ?? config.seed, bootstrapReplicates: opts.bootstrap ?? config.bootstrap,
     alpha: config.alpha, caliper: config.caliper, configFile: opts.config, command: ['codegen-eval', ...process.argv.slice(2)],
-    modelOptions: { backend: opts.backend, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
+    modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
   });
   if (opts.json) return io.out(toJson({ out: result.out, files: result.files, warnings: result.warnings, pdfSkipped: result.pdfSkipped ?? null }));
   for (const w of result.warnings) io.err(`warning: ${w}`);

@@ -3,8 +3,9 @@ import { openModel } from '../models/index.ts';
 import { scoreTestbed } from '../score/score.ts';
 import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
 import type { ScoringBackend } from '../models/builtin.ts';
+import type { HfDtype } from '../models/hf.ts';
 import { toJson } from './format.ts';
-import { parsePositiveInt, backendOption, concurrencyOption, type CliIO } from './shared.ts';
+import { parsePositiveInt, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
 
 const MODEL_HELP = `model spec:
   builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME);
@@ -27,6 +28,7 @@ export function scoreCommand(io: CliIO): Command {
     .requiredOption('--testbed <dir>', 'a testbed folder or name')
     .option('--out <db>', `the scores database (DuckDB file)`, DEFAULT_DB)
     .addOption(backendOption())
+    .addOption(dtypeOption())
     .option('--stride <n>', 'builtin: tokens advanced between sliding windows (default: half the context)', parsePositiveInt)
     .addOption(concurrencyOption())
     .option('--api-key-env <name>', 'openai, tgi: the environment variable holding the API key', 'OPENAI_API_KEY')
@@ -34,8 +36,8 @@ export function scoreCommand(io: CliIO): Command {
     .option('--quiet', 'no progress line')
     .option('--json', 'print a summary as JSON')
     .addHelpText('after', `\n${MODEL_HELP}`)
-    .action(async (opts: { model: string; testbed: string; out: string; backend?: ScoringBackend; stride?: number; concurrency: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
-      const model = await openModel(opts.model, { backend: opts.backend, stride: opts.stride, concurrency: opts.concurrency, apiKeyEnv: opts.apiKeyEnv });
+    .action(async (opts: { model: string; testbed: string; out: string; backend?: ScoringBackend; dtype: HfDtype; stride?: number; concurrency: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
+      const model = await openModel(opts.model, { backend: opts.backend, dtype: opts.dtype, stride: opts.stride, concurrency: opts.concurrency, apiKeyEnv: opts.apiKeyEnv });
       try {
         const summary = await scoreTestbed({ model, testbed: opts.testbed, db: opts.out, quiet: opts.quiet });
         if (opts.parquet) {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { HF_DTYPES } from '../models/hf.ts';
 import { SCORING_BACKENDS } from '../models/builtin.ts';
 import { normalizeLanguage, type LanguageId } from '../syntax/languages.ts';
 import { UsageError } from '../util/errors.ts';
@@ -36,6 +37,11 @@ export function parseLanguages(value: string): LanguageId[] {
 /** --backend for the commands that score (score, report, gate, serve). */
 export function backendOption(): Option {
   return new Option('--backend <name>', 'where builtin models run: onnx (onnxruntime-node) or a TensorFlow.js backend; auto takes onnx when it loads').choices([...SCORING_BACKENDS]);
+}
+
+/** --dtype for the commands that score (hf: models: which onnx/model*.onnx file). */
+export function dtypeOption(): Option {
+  return new Option('--dtype <dtype>', 'hf: the weights file, as transformers.js names them: fp32 (model.onnx), fp16 (model_fp16.onnx), q8 (model_quantized.onnx), q4 (model_q4.onnx)').choices(Object.keys(HF_DTYPES)).default('fp32');
 }
 
 /** --concurrency for the commands that score remote (openai:) models. */

@@ -12,7 +12,7 @@ import { UsageError } from '../util/errors.ts';
 import { openBuiltin, type ScoringBackend } from './builtin.ts';
 import { openLogprobsFile } from './logprobsFile.ts';
 import { openOpenAI } from './openai.ts';
-import { openHf } from './hf.ts';
+import { openHf, type HfDtype } from './hf.ts';
 import { openTgi } from './tgi.ts';
 import type { ScoringModel } from './types.ts';
 
@@ -22,6 +22,8 @@ export interface OpenOptions {
   /** builtin: a TensorFlow.js backend, or onnx (onnxruntime-node; what auto takes when it loads). */
   backend?: ScoringBackend;
   stride?: number;
+  /** hf: which weights file (fp32, fp16, q8, q4), as transformers.js names them. */
+  dtype?: HfDtype;
   /** openai, tgi: requests in flight. */
   concurrency?: number;
   /** openai: the environment variable holding the API key (default OPENAI_API_KEY). */
@@ -43,7 +45,7 @@ export async function openModel(spec: string, options: OpenOptions = {}): Promis
     case 'tgi':
       return openTgi(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv });
     case 'hf':
-      return openHf(spec, rest, { stride: options.stride });
+      return openHf(spec, rest, { stride: options.stride, dtype: options.dtype });
     default:
       throw new UsageError(`unknown model spec '${spec}'`, 'use builtin:DIR, hf:DIR, openai:URL#MODEL, tgi:URL or logprobs:FILE.jsonl');
   }

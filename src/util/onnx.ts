@@ -116,13 +116,23 @@ export interface ValueInfo {
   shape: (number | string)[];
 }
 
-function tensorMessage(t: Tensor): Writer {
+/** TensorProto field numbers (onnx.proto). */
+const TENSOR = { dims: 1, dataType: 2, name: 8, rawData: 9, externalData: 13, dataLocation: 14 } as const;
+const DATA_LOCATION_EXTERNAL = 1;
+
+/** Where an initializer's bytes went when the model keeps its weights in a separate file. */
+interface ExternalPlacement { location: string; offset: number; length: number }
+
+function tensorMessage(t: Tensor, external?: ExternalPlacement): Writer {
   const w = new Writer();
-  for (const d of t.dims) w.int(1, d);
-  w.int(2, t.dataType);
-  w.string(8, t.name);
-  w.bytes(9, t.raw);
-  return w;
+  for (const d of t.dims) w.int(TENSOR.dims, d);
+  w.int(TENSOR.dataType, t.dataType);
+  w.string(TENSOR.name, t.name);
+  if (!external) return w.bytes(TENSOR.rawData, t.raw);
+  for (const [key, value] of [['location', external.location], ['offset', String(external.offset)], ['length', String(external.length)]]) {
+    w.message(TENSOR.externalData, new Writer().string(1, key).string(2, value));
+  }
+  return w.int(TENSOR.dataLocation, DATA_LOCATION_EXTERNAL);
 }
 
 function attributeMessage(a: Attribute): Writer {
@@ -149,8 +159,28 @@ export interface Graph {
   outputs: ValueInfo[];
 }
 
+/**
+ * Serialise a model with its initializers' bytes in a separate file `location` (beside the model, as
+ * Optimum writes models above protobuf's 2 GB limit: `model.onnx` + `model.onnx_data`), each tensor
+ * of 1 KiB or more (onnx.external_data_helper's size_threshold) aligned to 4 KiB as that helper does.
+ */
+export function encodeModelWithExternalData(graph: Graph, location: string, opset = 17, producer = 'codegen-eval'): { model: Bytes; data: Bytes } {
+  const placements = new Map<Tensor, ExternalPlacement>();
+  let offset = 0;
+  for (const t of graph.initializers) {
+    // small tensors (shapes, constants) stay inline: onnxruntime's shape inference reads them
+    if (t.raw.length < 1024) continue;
+    offset = Math.ceil(offset / 4096) * 4096;
+    placements.set(t, { location, offset, length: t.raw.length });
+    offset += t.raw.length;
+  }
+  const data = new Uint8Array(offset);
+  for (const [t, p] of placements) data.set(t.raw, p.offset);
+  return { model: encodeModel(graph, opset, producer, placements), data };
+}
+
 /** Serialise a model: IR version 8, default domain at `opset`, other domains used by nodes at 1. */
-export function encodeModel(graph: Graph, opset = 17, producer = 'codegen-eval'): Bytes {
+export function encodeModel(graph: Graph, opset = 17, producer = 'codegen-eval', external?: Map<Tensor, ExternalPlacement>): Bytes {
   const g = new Writer();
   graph.nodes.forEach((n, k) => {
     const w = new Writer();
@@ -163,7 +193,7 @@ export function encodeModel(graph: Graph, opset = 17, producer = 'codegen-eval')
     g.message(1, w);
   });
   g.string(2, graph.name);
-  for (const t of graph.initializers) g.message(5, tensorMessage(t));
+  for (const t of graph.initializers) g.message(5, tensorMessage(t, external?.get(t)));
   for (const v of graph.inputs) g.message(11, valueInfoMessage(v));
   for (const v of graph.outputs) g.message(12, valueInfoMessage(v));
   const m = new Writer();

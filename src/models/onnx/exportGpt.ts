@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { UserError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { readModelFolder } from '../modelFolder.ts';
-import { encodeModel, floatTensor, int64Tensor, type Graph } from '../../util/onnx.ts';
+import { encodeModel, encodeModelWithExternalData, floatTensor, int64Tensor, type Graph } from '../../util/onnx.ts';
 import type { OutputLayer } from './scoringHead.ts';
 import { buildGptDecoderGraph } from './decoderGraph.ts';
 import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
@@ -130,15 +130,25 @@ export function buildGptGraph(model: ModelWeights, options: { contribOps?: boole
  * Write a built-in GPT as an ONNX model in the Hugging Face layout. `portable` keeps to standard ONNX
  * operators (any ONNX runtime); the default also uses onnxruntime's fused Attention and FastGelu.
  */
-export async function exportGptToOnnx(modelSpec: string, outDir: string, options: { portable?: boolean } = {}): Promise<ExportResult> {
+export async function exportGptToOnnx(modelSpec: string, outDir: string, options: { portable?: boolean; externalData?: boolean } = {}): Promise<ExportResult> {
   const { dir, config, tokenizer, checkpoint, weights: { params } } = await readModelFolder(modelSpec);
   if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
   const { width: d, heads: H, layers: L, context } = config.model;
   const V = tokenizer.vocabSize;
   const { graph, parameters } = buildGptDecoderGraph({ config: config.model, vocabSize: V, params }, { contribOps: !options.portable });
-  const bytes = encodeModel(graph);
   await mkdir(join(outDir, 'onnx'), { recursive: true });
-  await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), bytes);
+  let size: number;
+  if (options.externalData) {
+    // Optimum's layout for models past protobuf's 2 GB: the graph in model.onnx, the weights beside it
+    const { model, data } = encodeModelWithExternalData(graph, 'model.onnx_data');
+    await writeFileAtomic(join(outDir, 'onnx', 'model.onnx_data'), data);
+    await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), model);
+    size = model.length + data.length;
+  } else {
+    const bytes = encodeModel(graph);
+    await writeFileAtomic(join(outDir, 'onnx', 'model.onnx'), bytes);
+    size = bytes.length;
+  }
   const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
   const hfConfig = {
     architectures: ['GPT2LMHeadModel'],
@@ -158,5 +168,5 @@ export async function exportGptToOnnx(modelSpec: string, outDir: string, options
   await writeFileAtomic(join(outDir, 'generation_config.json'), `${JSON.stringify({ bos_token_id: eos, eos_token_id: eos }, null, 2)}\n`);
   await copyFile(join(dir, 'tokenizer.json'), join(outDir, 'tokenizer.json'));
   await copyFile(join(dir, 'tokenizer_config.json'), join(outDir, 'tokenizer_config.json'));
-  return { dir: outDir, bytes: bytes.length, parameters };
+  return { dir: outDir, bytes: size, parameters };
 }
