@@ -9,6 +9,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { computeThreads } from '../util/threads.ts';
 // tfjs-core's node build registers no gradients; the union package's node build registers them all
 // against the same tfjs-core instance (its ESM register_all_gradients cannot load under Node's ESM).
 import '@tensorflow/tfjs';
@@ -36,10 +37,7 @@ async function tryNative(pkg: string): Promise<boolean> {
 }
 
 /** Threads for the wasm backend: CODEGEN_EVAL_THREADS, else every available core. */
-export function wasmThreads(): number {
-  const fromEnv = Number(process.env.CODEGEN_EVAL_THREADS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
-}
+export const wasmThreads = computeThreads;
 
 type MatMulEngineName = 'onnxruntime' | 'xnnpack';
 
