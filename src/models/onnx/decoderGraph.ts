@@ -1,6 +1,9 @@
 /**
  * A built-in GPT as a decoder with a KV cache, in two layouts over the same blocks.
  *
+ * `gptGraph` builds the blocks (models/gpt.ts op for op) around a layout's inputs, outputs and
+ * attention; exportGpt.ts's `buildGptGraph` (the scorer's plain causal LM) is one more layout.
+ *
  * `buildGptDecoderGraph`: the layout Hugging Face Optimum exports GPT-2 with past
  * (`optimum-cli export onnx --task text-generation-with-past`) and transformers.js runs:
  *
@@ -28,22 +31,38 @@
  * logits for the last position only: [batch, 1, vocab]; the engine's graph gives their log-softmax
  * (`logprobs`), so that greedy decoding is an argmax.
  */
-import { DataType, floatTensor, int64Tensor, type Graph, type Node, type ValueInfo } from '../../util/onnx.ts';
+import { DataType, floatTensor, int64Tensor, type Graph, type Node, type Tensor, type ValueInfo } from '../../util/onnx.ts';
+import type { OutputLayer } from './scoringHead.ts';
 import { graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
 
 export interface DecoderGraph { graph: Graph; parameters: number; layers: number; heads: number; headDim: number }
 
 type Op = ReturnType<typeof graphBuilder>['op'];
 
-/** What one layer's attention gets: its queries, keys and values as heads [B, H, S, hd]. */
-interface AttentionInput { l: number; q: string; k: string; v: string }
+/**
+ * What one layer's attention gets: the layer's normalised input h [B, S, d], its weights, the
+ * standard projection to heads (q, k, v [B, H, S, hd], made on first call) and the merge of attended
+ * heads back to [B, S, d]. It returns the attended states [B, S, d] (before the output projection).
+ */
+export interface AttentionInput { l: number; h: string; weight: (name: string) => string; heads: () => { q: string; k: string; v: string }; merge: (heads: string) => string }
 
-function gptDecoder(model: ModelWeights, options: { contribOps?: boolean; lastPosition?: boolean; logSoftmax?: boolean; scaledQueries?: boolean }, name: string,
-  setUp: (b: { op: Op; nodes: Node[]; constI: (n: string, v: number[], d?: number[]) => string; constF: (n: string, v: number) => string }) => {
-    inputs: ValueInfo[]; outputs: ValueInfo[]; attention: (a: AttentionInput) => string;
-    /** Names for each layer's new keys and values (when they are outputs). */
-    names?: { key: (l: number) => string; value: (l: number) => string };
-  }): DecoderGraph {
+/** What a layout adds to the shared blocks: its inputs and outputs, where positions come from, its attention. */
+interface Layout {
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** The positions [B, S] to embed (default: the input position_ids). */
+  positions?: string;
+  attention: (a: AttentionInput) => string;
+  /** Names for each layer's new keys and values (when they are outputs). */
+  names?: { key: (l: number) => string; value: (l: number) => string };
+}
+
+interface Builder { op: Op; nodes: Node[]; constI: (n: string, v: number[], d?: number[]) => string; constF: (n: string, v: number) => string; initializers: Tensor[] }
+
+export interface GptGraph extends DecoderGraph { outputLayer: OutputLayer }
+
+/** The GPT's blocks (models/gpt.ts op for op) around a layout's attention. */
+export function gptGraph(model: ModelWeights, options: { contribOps?: boolean; lastPosition?: boolean; logSoftmax?: boolean; scaledQueries?: boolean }, name: string, setUp: (b: Builder) => Layout): GptGraph {
   const contrib = options.contribOps ?? true;
   const V = model.vocabSize;
   const { width: d, heads: H, layers: L } = model.config;
@@ -78,22 +97,28 @@ function gptDecoder(model: ModelWeights, options: { contribOps?: boolean; lastPo
   };
   const axis = (a: number) => [{ name: 'axis', int: a }];
   const layerNorm = (x: string, g: string, b: string) => op('LayerNormalization', [x, weight(g), weight(b)], [{ name: 'axis', int: -1 }, { name: 'epsilon', float: 1e-5 }]);
-  const { inputs, outputs, attention, names } = setUp({ op, nodes, constI, constF });
+  const { inputs, outputs, attention, names, positions } = setUp({ op, nodes, constI, constF, initializers });
 
-  let x = op('Add', [op('Gather', [weight('wte'), 'input_ids'], axis(0)), op('Gather', [weight('wpe'), 'position_ids'], axis(0))]);
-  const headsShape = constI('heads_shape', [0, 0, H, hd]);
-  const mergeShape = constI('merge_shape', [0, 0, d]);
-  const split = constI('qkv_split', [d, d, d]);
-  const toHeads = (t: string, output?: string) => op('Transpose', [op('Reshape', [t, headsShape])], [{ name: 'perm', ints: [0, 2, 1, 3] }], output);
+  let x = op('Add', [op('Gather', [weight('wte'), 'input_ids'], axis(0)), op('Gather', [weight('wpe'), positions ?? 'position_ids'], axis(0))]);
+  const headsShape = () => constI('heads_shape', [0, 0, H, hd]);
+  const mergeShape = () => constI('merge_shape', [0, 0, d]);
+  const split = () => constI('qkv_split', [d, d, d]);
+  const toHeads = (t: string, output?: string) => op('Transpose', [op('Reshape', [t, headsShape()])], [{ name: 'perm', ints: [0, 2, 1, 3] }], output);
   let h = layerNorm(x, 'h0.ln1.g', 'h0.ln1.b');
   for (let l = 0; l < L; l++) {
-    const qkv = options.scaledQueries
-      ? op('Add', [op('MatMul', [h, scaledQueryWeight(`h${l}.attn.wqkv`, d)]), scaledQueryWeight(`h${l}.attn.bqkv`, d)])
-      : op('Add', [op('MatMul', [h, weight(`h${l}.attn.wqkv`)]), weight(`h${l}.attn.bqkv`)]);
-    const [q, k, v] = ['q', 'k', 'v'].map((p) => `${p}_${l}`);
-    nodes.push({ op: 'Split', inputs: [qkv, split], outputs: [q, k, v], attributes: axis(2) });
-    const attended = attention({ l, q: toHeads(q), k: toHeads(k, names?.key(l)), v: toHeads(v, names?.value(l)) });
-    const y = op('Reshape', [op('Transpose', [attended], [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeShape]);
+    const input = h;
+    let projected: { q: string; k: string; v: string } | undefined;
+    const heads = () => {
+      if (projected) return projected;
+      const qkv = options.scaledQueries
+        ? op('Add', [op('MatMul', [input, scaledQueryWeight(`h${l}.attn.wqkv`, d)]), scaledQueryWeight(`h${l}.attn.bqkv`, d)])
+        : op('Add', [op('MatMul', [input, weight(`h${l}.attn.wqkv`)]), weight(`h${l}.attn.bqkv`)]);
+      const [q, k, v] = ['q', 'k', 'v'].map((p) => `${p}_${l}`);
+      nodes.push({ op: 'Split', inputs: [qkv, split()], outputs: [q, k, v], attributes: axis(2) });
+      return (projected = { q: toHeads(q), k: toHeads(k, names?.key(l)), v: toHeads(v, names?.value(l)) });
+    };
+    const merge = (attended: string) => op('Reshape', [op('Transpose', [attended], [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeShape()]);
+    const y = attention({ l, h: input, weight, heads, merge });
     x = op('Add', [x, op('Add', [op('MatMul', [y, weight(`h${l}.attn.wo`)]), weight(`h${l}.attn.bo`)])]);
     const a = op('MatMul', [layerNorm(x, `h${l}.ln2.g`, `h${l}.ln2.b`), weight(`h${l}.mlp.w1`)]);
     let gelu: string;
@@ -120,17 +145,17 @@ function gptDecoder(model: ModelWeights, options: { contribOps?: boolean; lastPo
   nodes.push({ op: 'MatMul', inputs: [states, head], outputs: [logits] });
   if (options.logSoftmax) nodes.push({ op: 'LogSoftmax', inputs: [logits], outputs: ['logprobs'], attributes: [{ name: 'axis', int: -1 }] });
   outputs.unshift({ name: options.logSoftmax ? 'logprobs' : 'logits', elemType: DataType.FLOAT, shape: ['batch_size', options.lastPosition ? 1 : 'sequence_length', V] });
-  return { graph: { name, nodes, initializers, inputs, outputs }, parameters, layers: L, heads: H, headDim: hd };
+  return { graph: { name, nodes, initializers, inputs, outputs }, parameters, layers: L, heads: H, headDim: hd, outputLayer: { product: logits, states, weight: head, width: d, vocab: V } };
 }
 
 const idsInput = (name: string, length: string): ValueInfo => ({ name, elemType: DataType.INT64, shape: ['batch_size', length] });
 
 /** Optimum's decoder with past: past and new keys concatenated into the presents. */
-export function buildGptDecoderGraph(model: ModelWeights, options: { contribOps?: boolean; lastPosition?: boolean } = {}): DecoderGraph {
+export function buildGptDecoderGraph(model: ModelWeights, options: { contribOps?: boolean; lastPosition?: boolean } = {}): GptGraph {
   const { heads: H, width: d } = model.config;
   const hd = d / H;
   const cacheShape = (length: string) => ['batch_size', H, length, hd];
-  return gptDecoder(model, options, 'codegen-eval-gpt-with-past', ({ op, constI, constF }) => {
+  return gptGraph(model, options, 'codegen-eval-gpt-with-past', ({ op, constI, constF }) => {
     const axis = (a: number) => [{ name: 'axis', int: a }];
     const inputs: ValueInfo[] = [idsInput('input_ids', 'sequence_length'), idsInput('attention_mask', 'past_sequence_length + sequence_length'), idsInput('position_ids', 'sequence_length')];
     const outputs: ValueInfo[] = [];
@@ -146,7 +171,8 @@ export function buildGptDecoderGraph(model: ModelWeights, options: { contribOps?
     const padded = op('Unsqueeze', [op('Equal', ['attention_mask', zero]), constI('axes12', [1, 2])]);
     const mask = op('Where', [op('Or', [future, padded]), constF('minus_inf', -1e9), constF('zero_f', 0)]);
     const scale = constF('attention_scale', 1 / Math.sqrt(hd));
-    const attention = ({ l, q, k, v }: AttentionInput) => {
+    const attention = ({ l, heads, merge }: AttentionInput) => {
+      const { q, k, v } = heads();
       const pastKey = `past_key_values.${l}.key`;
       const pastValue = `past_key_values.${l}.value`;
       inputs.push({ name: pastKey, elemType: DataType.FLOAT, shape: cacheShape('past_sequence_length') }, { name: pastValue, elemType: DataType.FLOAT, shape: cacheShape('past_sequence_length') });
@@ -154,17 +180,17 @@ export function buildGptDecoderGraph(model: ModelWeights, options: { contribOps?
       const presentValue = op('Concat', [pastValue, v], axis(2), `present.${l}.value`);
       outputs.push({ name: presentKey, elemType: DataType.FLOAT, shape: cacheShape('past_sequence_length + sequence_length') }, { name: presentValue, elemType: DataType.FLOAT, shape: cacheShape('past_sequence_length + sequence_length') });
       const scores = op('Add', [op('Mul', [op('MatMul', [q, op('Transpose', [presentKey], [{ name: 'perm', ints: [0, 1, 3, 2] }])]), scale]), mask]);
-      return op('MatMul', [op('Softmax', [scores], axis(-1)), presentValue]);
+      return merge(op('MatMul', [op('Softmax', [scores], axis(-1)), presentValue]));
     };
     return { inputs, outputs, attention };
   });
 }
 
 /** The engine's decoder over a cache of slots it reads in place; see the file's header. */
-export function buildGptCacheSlotsGraph(model: ModelWeights, options: { contribOps?: boolean } = {}): DecoderGraph {
+export function buildGptCacheSlotsGraph(model: ModelWeights, options: { contribOps?: boolean } = {}): GptGraph {
   const { heads: H, width: d } = model.config;
   const hd = d / H;
-  return gptDecoder(model, { ...options, lastPosition: true, logSoftmax: true, scaledQueries: true }, 'codegen-eval-gpt-cache-slots', ({ op, nodes, constI, constF }) => {
+  return gptGraph(model, { ...options, lastPosition: true, logSoftmax: true, scaledQueries: true }, 'codegen-eval-gpt-cache-slots', ({ op, nodes, constI, constF }) => {
     const axis = (a: number) => [{ name: 'axis', int: a }];
     const inputs: ValueInfo[] = [idsInput('input_ids', 'sequence_length'), idsInput('position_ids', 'sequence_length'), idsInput('new_mask', 'sequence_length'), idsInput('cache_mask', 'slots')];
     const outputs: ValueInfo[] = [];
@@ -181,7 +207,8 @@ export function buildGptCacheSlotsGraph(model: ModelWeights, options: { contribO
     const newMask = op('Where', [op('Or', [op('Unsqueeze', [future, constI('axes01', [0, 1])]), op('Unsqueeze', [op('Equal', ['new_mask', zero]), 'axes12'])]), minusInf, zeroF]);
     const valueSlots = ['batch_size', H, 'slots', hd];
     const keySlots = ['batch_size', H, hd, 'slots'];
-    const attention = ({ l, q, k, v }: AttentionInput) => {
+    const attention = ({ l, heads, merge }: AttentionInput) => {
+      const { q, k, v } = heads();
       const cacheKey = `cache.${l}.key`;
       const cacheValue = `cache.${l}.value`;
       inputs.push({ name: cacheKey, elemType: DataType.FLOAT, shape: keySlots }, { name: cacheValue, elemType: DataType.FLOAT, shape: valueSlots });
@@ -196,7 +223,7 @@ export function buildGptCacheSlotsGraph(model: ModelWeights, options: { contribO
       const sizes = op('Concat', [op('Unsqueeze', [slots, 'axes0']), op('Unsqueeze', [S, 'axes0'])], axis(0));
       const [wCache, wNew] = [`w_cache_${l}`, `w_new_${l}`];
       nodes.push({ op: 'Split', inputs: [weights, sizes], outputs: [wCache, wNew], attributes: axis(-1) });
-      return op('Add', [op('MatMul', [wCache, cacheValue]), op('MatMul', [wNew, v])]);
+      return merge(op('Add', [op('MatMul', [wCache, cacheValue]), op('MatMul', [wNew, v])]));
     };
     return { inputs, outputs, attention, names: { key: (l: number) => `k_heads_${l}`, value: (l: number) => `new.${l}.value` } };
   });

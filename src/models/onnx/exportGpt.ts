@@ -16,114 +16,54 @@ import { join } from 'node:path';
 import { UserError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { readModelFolder } from '../modelFolder.ts';
-import { encodeModel, encodeModelWithExternalData, floatTensor, int64Tensor, type Graph } from '../../util/onnx.ts';
+import { encodeModel, encodeModelWithExternalData, floatTensor, type Graph } from '../../util/onnx.ts';
 import type { OutputLayer } from './scoringHead.ts';
-import { buildGptDecoderGraph } from './decoderGraph.ts';
-import { causalLmGraph, graphBuilder, transposeMatrix, weightValues, type ModelWeights } from './graph.ts';
+import { buildGptDecoderGraph, gptGraph, type AttentionInput } from './decoderGraph.ts';
+import { causalLmGraph, type ModelWeights } from './graph.ts';
 
 export interface ExportResult { dir: string; bytes: number; parameters: number }
 
 /**
- * The ONNX graph of a GPT (models/gpt.ts) with its weights; serialised with encodeModel. With
- * `contribOps` (the default) attention and the MLP's GELU use onnxruntime's fused operators
- * (com.microsoft Attention, FastGelu with its bias), as onnxruntime's own transformer optimizer writes
- * GPT-2; without, only standard ONNX operators.
+ * The ONNX graph of a GPT (models/gpt.ts) with its weights, as the scorer runs it: GPT-2's inputs
+ * input_ids and attention_mask [batch_size, sequence_length] (all positions attend causally), logits
+ * out. With `contribOps` (the default) attention is onnxruntime's fused com.microsoft Attention and
+ * the MLP's GELU FastGelu, as onnxruntime's transformer optimizer writes GPT-2; without, standard
+ * ONNX operators only.
  */
 export function buildGptGraph(model: ModelWeights, options: { contribOps?: boolean } = {}): { graph: Graph; parameters: number; outputLayer: OutputLayer } {
   const contrib = options.contribOps ?? true;
-  const config = { model: model.config };
-  const V = model.vocabSize;
-  const { width: d, heads: H, layers: L, context } = config.model;
+  const { heads: H, width: d, context } = model.config;
   const hd = d / H;
-  const { nodes, initializers, op } = graphBuilder();
-  let parameters = 0;
-  const weight = (name: string) => {
-    const data = weightValues(model, name);
-    initializers.push(floatTensor(name, model.params.get(name)!.shape, data));
-    parameters += data.length;
-    return name;
-  };
-  const constants = new Set<string>();
-  const constF = (name: string, value: number) => {
-    if (!constants.has(name)) initializers.push(floatTensor(name, [], Float32Array.of(value)));
-    constants.add(name);
-    return name;
-  };
-  const constI = (name: string, values: number[], dims = [values.length]) => {
-    initializers.push(int64Tensor(name, dims, values));
-    return name;
-  };
-  const layerNorm = (x: string, g: string, b: string) => op('LayerNormalization', [x, weight(g), weight(b)], [{ name: 'axis', int: -1 }, { name: 'epsilon', float: 1e-5 }]);
-
-  /** A value made on first use (no unused initializers: onnxruntime warns about each). */
-  const once = (make: () => string) => {
-    let name: string | undefined;
-    return () => (name ??= make());
-  };
-  // positions, and the causal mask sized by the input's sequence length
-  const shape = op('Shape', ['input_ids']);
-  const seq = op('Gather', [shape, constI('one_index', [1], [])], [{ name: 'axis', int: 0 }]);
-  const positions = op('Range', [constI('zero', [0], []), seq, constI('one', [1], [])]);
-  const causalMask = once(() => {
-    const mask = new Float32Array(context * context);
-    for (let i = 0; i < context; i++) for (let j = i + 1; j < context; j++) mask[i * context + j] = -1e9;
-    initializers.push(floatTensor('causal_mask', [context, context], mask));
-    const seq1 = op('Unsqueeze', [seq, constI('axes0', [0])]);
-    return op('Slice', ['causal_mask', constI('starts00', [0, 0]), op('Concat', [seq1, seq1], [{ name: 'axis', int: 0 }])]);
+  const built = gptGraph(model, { contribOps: contrib }, 'codegen-eval-gpt', ({ op, nodes, constI, constF, initializers }) => {
+    const axis = (a: number) => [{ name: 'axis', int: a }];
+    // positions, and the causal mask sized by the input's sequence length
+    const seq = op('Gather', [op('Shape', ['input_ids']), constI('one_index', [1], [])], axis(0));
+    const positions = op('Range', [constI('zero', [0], []), seq, constI('one', [1], [])]);
+    let causalMask: string | undefined;
+    const mask = () => {
+      if (causalMask) return causalMask;
+      const values = new Float32Array(context * context);
+      for (let i = 0; i < context; i++) for (let j = i + 1; j < context; j++) values[i * context + j] = -1e9;
+      initializers.push(floatTensor('causal_mask', [context, context], values));
+      const seq1 = op('Unsqueeze', [seq, constI('axes0', [0])]);
+      return (causalMask = op('Slice', ['causal_mask', constI('starts00', [0, 0]), op('Concat', [seq1, seq1], axis(0))]));
+    };
+    const attention = ({ l, h, weight, heads, merge }: AttentionInput) => {
+      if (contrib) {
+        // QKV projection, causal softmax and the heads' merge in one operator
+        const out = op('Attention', [h, weight(`h${l}.attn.wqkv`), weight(`h${l}.attn.bqkv`)], [{ name: 'num_heads', int: H }, { name: 'unidirectional', int: 1 }]);
+        nodes[nodes.length - 1].domain = 'com.microsoft';
+        return out;
+      }
+      const { q, k, v } = heads();
+      const kt = op('Transpose', [k], [{ name: 'perm', ints: [0, 1, 3, 2] }]);
+      const scores = op('Add', [op('Mul', [op('MatMul', [q, kt]), constF('attention_scale', 1 / Math.sqrt(hd))]), mask()]);
+      return merge(op('MatMul', [op('Softmax', [scores], axis(-1)), v]));
+    };
+    return { inputs: [], outputs: [], positions, attention };
   });
-  let x = op('Add', [op('Gather', [weight('wte'), 'input_ids'], [{ name: 'axis', int: 0 }]), op('Gather', [weight('wpe'), positions], [{ name: 'axis', int: 0 }])]);
-  const heads = once(() => constI('heads_shape', [0, 0, H, hd]));
-  const merge = once(() => constI('merge_shape', [0, 0, d]));
-  const split = once(() => constI('qkv_split', [d, d, d]));
-  /** Causal multi-head self-attention of h, in standard operators. */
-  const attention = (h: string, l: number) => {
-    const qkv = op('Add', [op('MatMul', [h, weight(`h${l}.attn.wqkv`)]), weight(`h${l}.attn.bqkv`)]);
-    const [q, kk, v] = ['q', 'k', 'v'].map((p) => `${p}_${l}`);
-    nodes.push({ op: 'Split', inputs: [qkv, split()], outputs: [q, kk, v], attributes: [{ name: 'axis', int: 2 }] });
-    const qh = op('Transpose', [op('Reshape', [q, heads()])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-    const kt = op('Transpose', [op('Reshape', [kk, heads()])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
-    const vh = op('Transpose', [op('Reshape', [v, heads()])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-    const scores = op('Add', [op('Mul', [op('MatMul', [qh, kt]), constF('attention_scale', 1 / Math.sqrt(hd))]), causalMask()]);
-    const att = op('Softmax', [scores], [{ name: 'axis', int: -1 }]);
-    return op('Reshape', [op('Transpose', [op('MatMul', [att, vh])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), merge()]);
-  };
-  /** The same through onnxruntime's fused Attention (QKV projection, causal softmax, heads merged). */
-  const fusedAttention = (h: string, l: number) => {
-    const out = op('Attention', [h, weight(`h${l}.attn.wqkv`), weight(`h${l}.attn.bqkv`)], [{ name: 'num_heads', int: H }, { name: 'unidirectional', int: 1 }]);
-    nodes[nodes.length - 1].domain = 'com.microsoft';
-    return out;
-  };
-  /** GELU, tanh approximation, of a + bias: onnxruntime's fused operator. */
-  const fastGelu = (a: string, bias: string) => {
-    const out = op('FastGelu', [a, bias]);
-    nodes[nodes.length - 1].domain = 'com.microsoft';
-    return out;
-  };
-  /** GELU, tanh approximation, in standard operators: 0.5 a (1 + tanh(sqrt(2 / pi) (a + 0.044715 a^3))). */
-  const geluTanh = (a: string) => {
-    const cube = op('Mul', [op('Mul', [a, a]), a]);
-    const inner = op('Mul', [op('Add', [a, op('Mul', [cube, constF('gelu_cubic', 0.044715)])]), constF('gelu_scale', Math.sqrt(2 / Math.PI))]);
-    return op('Mul', [op('Mul', [a, constF('half', 0.5)]), op('Add', [op('Tanh', [inner]), constF('one_f', 1)])]);
-  };
-  let h = layerNorm(x, 'h0.ln1.g', 'h0.ln1.b');
-  for (let l = 0; l < L; l++) {
-    const y = contrib ? fusedAttention(h, l) : attention(h, l);
-    x = op('Add', [x, op('Add', [op('MatMul', [y, weight(`h${l}.attn.wo`)]), weight(`h${l}.attn.bo`)])]);
-    const h2 = layerNorm(x, `h${l}.ln2.g`, `h${l}.ln2.b`);
-    const a = op('MatMul', [h2, weight(`h${l}.mlp.w1`)]);
-    const gelu = contrib ? fastGelu(a, weight(`h${l}.mlp.b1`)) : geluTanh(op('Add', [a, weight(`h${l}.mlp.b1`)]));
-    x = op('Add', [x, op('Add', [op('MatMul', [gelu, weight(`h${l}.mlp.w2`)]), weight(`h${l}.mlp.b2`)])]);
-    h = l + 1 < L ? layerNorm(x, `h${l + 1}.ln1.g`, `h${l + 1}.ln1.b`) : layerNorm(x, 'lnf.g', 'lnf.b');
-  }
-  const final = h;
-  let head: string;
-  if (config.model.tiedEmbeddings) {
-    initializers.push(floatTensor('lm_head', [d, V], transposeMatrix(weightValues(model, 'wte'), V, d)));
-    head = 'lm_head';
-  } else head = weight('lm_head');
-  nodes.push({ op: 'MatMul', inputs: [final, head], outputs: ['logits'] });
-  const graph = causalLmGraph('codegen-eval-gpt', nodes, initializers, V);
-  return { graph, parameters, outputLayer: { product: 'logits', states: final, weight: head, width: d, vocab: V } };
+  const graph = causalLmGraph('codegen-eval-gpt', built.graph.nodes, built.graph.initializers, model.vocabSize);
+  return { graph, parameters: built.parameters, outputLayer: built.outputLayer };
 }
 
 /**
