@@ -20,6 +20,30 @@ export interface RequestPolicy {
   hint?: string;
 }
 
+/** What a remote adapter is opened with. */
+export interface RemoteOptions {
+  concurrency?: number;
+  timeoutMs?: number;
+  retries?: number;
+  /** Base delay of the backoff, in ms. */
+  backoffMs?: number;
+  /** The environment variable holding the API key (default OPENAI_API_KEY). */
+  apiKeyEnv?: string;
+  log?: (message: string) => void;
+}
+
+/** The request policy of a remote adapter: 120 s per attempt, 5 retries from 500 ms, the key from the environment. */
+export function requestPolicy(options: RemoteOptions, hint: string): RequestPolicy {
+  return {
+    timeoutMs: options.timeoutMs ?? 120_000,
+    retries: options.retries ?? 5,
+    backoffMs: options.backoffMs ?? 500,
+    apiKey: process.env[options.apiKeyEnv ?? 'OPENAI_API_KEY'],
+    log: options.log,
+    hint,
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function redact(text: string, secret: string | undefined): string {

@@ -13,19 +13,12 @@
  * the served weights have not changed.
  */
 import { UserError } from '../util/errors.ts';
-import { requestJson } from './http.ts';
+import { requestJson, requestPolicy, type RemoteOptions } from './http.ts';
 import { readCompletionAnswer } from './serverAnswers.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
 
-export interface OpenAIOptions {
-  concurrency?: number;
-  timeoutMs?: number;
-  retries?: number;
+export interface OpenAIOptions extends RemoteOptions {
   topK?: number;
-  apiKeyEnv?: string;
-  /** Base delay of the backoff, in ms. */
-  backoffMs?: number;
-  log?: (message: string) => void;
 }
 
 export function parseOpenAISpec(rest: string): { base: string; model: string } {
@@ -41,14 +34,7 @@ export async function openOpenAI(spec: string, rest: string, options: OpenAIOpti
   const { base, model } = parseOpenAISpec(rest);
   const topK = options.topK ?? 1;
   const url = `${base}/completions`;
-  const policy = {
-    timeoutMs: options.timeoutMs ?? 120_000,
-    retries: options.retries ?? 5,
-    backoffMs: options.backoffMs ?? 500,
-    apiKey: process.env[options.apiKeyEnv ?? 'OPENAI_API_KEY'],
-    log: options.log,
-    hint: 'check the model name and that the server supports echo with logprobs',
-  };
+  const policy = requestPolicy(options, 'check the model name and that the server supports echo with logprobs');
   return {
     spec,
     kind: 'openai',

@@ -6,30 +6,14 @@
  * {URL}/info (model_id and model_sha), so a server that now serves other weights is a new model.
  */
 import { UserError } from '../util/errors.ts';
-import { requestJson } from './http.ts';
+import { requestJson, requestPolicy, type RemoteOptions } from './http.ts';
 import { readTgiAnswer } from './serverAnswers.ts';
 import type { ScoringModel, TokenScores } from './types.ts';
 
-export interface TgiOptions {
-  concurrency?: number;
-  timeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  apiKeyEnv?: string;
-  log?: (message: string) => void;
-}
-
-export async function openTgi(spec: string, rest: string, options: TgiOptions = {}): Promise<ScoringModel> {
+export async function openTgi(spec: string, rest: string, options: RemoteOptions = {}): Promise<ScoringModel> {
   const base = rest.replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(base)) throw new UserError(`${spec}: the spec is tgi:URL with an http(s) URL`, { hint: 'e.g. tgi:http://localhost:8080' });
-  const policy = {
-    timeoutMs: options.timeoutMs ?? 120_000,
-    retries: options.retries ?? 5,
-    backoffMs: options.backoffMs ?? 500,
-    apiKey: process.env[options.apiKeyEnv ?? 'OPENAI_API_KEY'],
-    log: options.log,
-    hint: 'is this a text-generation-inference server?',
-  };
+  const policy = requestPolicy(options, 'is this a text-generation-inference server?');
   const info = await requestJson(`${base}/info`, undefined, policy);
   const modelId = typeof info === 'object' && info !== null ? (info as Record<string, unknown>).model_id : undefined;
   if (typeof modelId !== 'string') throw new UserError(`${base}/info gave no model_id: ${JSON.stringify(info)?.slice(0, 200)}`, { hint: 'is this a text-generation-inference server?' });
