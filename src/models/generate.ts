@@ -216,6 +216,12 @@ export async function createGenerator(input: { spec: string; identity: string; w
       cacheFeeds[`cache.${l}.value`] = new ort.Tensor('float32', c.value, [R, heads, slots, headDim]);
     });
     const maskTensor = new ort.Tensor('int64', cacheMask, [R, slots]);
+    // the prompts' pass attends to no slot at all (nothing is cached yet)
+    const emptyCache: Record<string, import('onnxruntime-node').Tensor> = { cache_mask: new ort.Tensor('int64', new BigInt64Array(0), [R, 0]) };
+    for (let l = 0; l < layers; l++) {
+      emptyCache[`cache.${l}.key`] = new ort.Tensor('float32', new Float32Array(0), [R, heads, headDim, 0]);
+      emptyCache[`cache.${l}.value`] = new ort.Tensor('float32', new Float32Array(0), [R, heads, 0, headDim]);
+    }
     /** Write the new tokens' keys [R, H, hd, S] and values [R, H, S, hd] into slots from `first`. */
     const store = (out: Record<string, import('onnxruntime-node').Tensor>, first: number, S: number, fed: BigInt64Array) => {
       cache.forEach((c, l) => {
@@ -242,8 +248,7 @@ export async function createGenerator(input: { spec: string; identity: string; w
         input_ids: new ort.Tensor('int64', feedIds, [R, S]),
         position_ids: new ort.Tensor('int64', feedPositions, [R, S]),
         new_mask: new ort.Tensor('int64', feedMask, [R, S]),
-        cache_mask: maskTensor,
-        ...cacheFeeds,
+        ...(filled === 0 ? emptyCache : { cache_mask: maskTensor, ...cacheFeeds }),
       });
       const logits = out.logprobs.data as Float32Array;
       const nextIds = new BigInt64Array(R).fill(BigInt(padId));
