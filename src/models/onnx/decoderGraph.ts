@@ -207,6 +207,9 @@ export function buildGptCacheSlotsGraph(model: ModelWeights, options: { contribO
     const newMask = op('Where', [op('Or', [op('Unsqueeze', [future, constI('axes01', [0, 1])]), op('Unsqueeze', [op('Equal', ['new_mask', zero]), 'axes12'])]), minusInf, zeroF]);
     const valueSlots = ['batch_size', H, 'slots', hd];
     const keySlots = ['batch_size', H, hd, 'slots'];
+    // the split of each layer's attention weights into cache and new parts: [slots, S], once
+    const slots = op('Gather', [op('Shape', ['cache_mask']), constI('index1b', [1], [])], axis(0));
+    const sizes = op('Concat', [op('Unsqueeze', [slots, constI('axes0', [0])]), op('Unsqueeze', [S, constI('axes0', [0])])], axis(0));
     const attention = ({ l, heads, merge }: AttentionInput) => {
       const { q, k, v } = heads();
       const cacheKey = `cache.${l}.key`;
@@ -219,8 +222,6 @@ export function buildGptCacheSlotsGraph(model: ModelWeights, options: { contribO
       // into com.microsoft FusedMatMul, which runs these batched products at half the speed of MatMul
       const qs = q;
       const weights = op('Softmax', [op('Concat', [op('Add', [op('MatMul', [qs, cacheKey]), cacheMask]), op('Add', [op('MatMul', [qs, keyT]), newMask])], axis(-1))], axis(-1));
-      const slots = op('Gather', [op('Shape', [cacheValue]), constI('index2', [2], [])], axis(0));
-      const sizes = op('Concat', [op('Unsqueeze', [slots, 'axes0']), op('Unsqueeze', [S, 'axes0'])], axis(0));
       const [wCache, wNew] = [`w_cache_${l}`, `w_new_${l}`];
       nodes.push({ op: 'Split', inputs: [weights, sizes], outputs: [wCache, wNew], attributes: axis(-1) });
       return merge(op('Add', [op('MatMul', [wCache, cacheValue]), op('MatMul', [wNew, v])]));
