@@ -3,9 +3,10 @@
  * layers, 4 heads, context 128; random weights), 64-token prompts, 64 new tokens, batch 1 and 16,
  * through codegen-eval's engine (`createGenerator`: the decoder graph with past key values on
  * onnxruntime-node) against PyTorch CPU (Debian's python3-torch) doing the same with its own KV cache
- * (bench/torch_generate.py). Each side runs at its best setting, found here over thread counts (and,
- * for PyTorch, OpenBLAS's core type), and is printed; the two alternate over BENCH_GENERATE_ROUNDS
- * rounds (3), best of each (this machine's cores run in fast and slow phases).
+ * (bench/torch_generate.py). Every setting of each side (thread counts, spinning threads; for PyTorch
+ * threads and OpenBLAS's core type) runs in every one of BENCH_GENERATE_ROUNDS rounds (3), the sides
+ * alternating; each side's best of all is printed with its setting (this machine's cores run in fast
+ * and slow phases lasting seconds).
  */
 import { spawnSync } from 'node:child_process';
 import { createGenerator, type Generator } from '../src/models/generate.ts';
@@ -52,7 +53,7 @@ async function oursTokensPerSecond(generator: Generator, batch: number, seconds:
 }
 
 export async function benchGenerate(): Promise<void> {
-  const seconds = Number(process.env.BENCH_GENERATE_SECONDS ?? 4);
+  const seconds = Number(process.env.BENCH_GENERATE_SECONDS ?? 2);
   const rounds = Number(process.env.BENCH_GENERATE_ROUNDS ?? 3);
   await selectBackend('cpu');
   const config = validateConfig({ model: { type: 'gpt', width: A.width, layers: A.layers, heads: A.heads, context: A.context, dropout: 0 } } as never);
@@ -68,38 +69,33 @@ export async function benchGenerate(): Promise<void> {
   if (!haveTorch) console.log('PyTorch not found: apt-get install python3-torch libopenblas0-pthread for the anchor');
   const rows: (string | number)[][] = [];
   for (const batch of [1, 16]) {
-    // the best setting of each side, on a short run
+    // every setting of each side in every round, the two sides alternating: the best of all, with its setting
     let ours = { setting: '', rate: 0 };
-    for (const [setting, g] of generators) {
-      const rate = await oursTokensPerSecond(g, batch, 1);
-      if (rate > ours.rate) ours = { setting, rate };
-    }
-    let torch = { threads: 1, coretype: undefined as string | undefined, rate: 0 };
-    if (haveTorch) {
+    let torch = { setting: '', rate: 0 };
+    for (let r = 0; r < rounds; r++) {
+      for (const [setting, g] of generators) {
+        const rate = await oursTokensPerSecond(g, batch, seconds);
+        if (rate > ours.rate) ours = { setting, rate };
+      }
+      if (!haveTorch) continue;
       for (const threads of [1, 2]) {
         for (const coretype of [undefined, 'SKYLAKEX', 'HASWELL']) {
-          const rate = torchGenerate(batch, threads, coretype, 1) ?? 0;
-          if (rate > torch.rate) torch = { threads, coretype, rate };
+          const rate = torchGenerate(batch, threads, coretype, seconds) ?? 0;
+          if (rate > torch.rate) torch = { setting: `${threads} thread${threads > 1 ? 's' : ''}, OpenBLAS core ${coretype ?? 'detected'}`, rate };
         }
       }
     }
-    let oursBest = 0;
-    let torchBest = 0;
-    for (let r = 0; r < rounds; r++) {
-      oursBest = Math.max(oursBest, await oursTokensPerSecond(generators.get(ours.setting)!, batch, seconds));
-      if (haveTorch) torchBest = Math.max(torchBest, torchGenerate(batch, torch.threads, torch.coretype, seconds) ?? 0);
-    }
     rows.push([
-      `batch ${batch}`, Math.round(oursBest), ours.setting,
-      haveTorch ? Math.round(torchBest) : '-', haveTorch ? `${torch.threads} thread${torch.threads > 1 ? 's' : ''}, OpenBLAS core ${torch.coretype ?? 'detected'}` : '-',
-      haveTorch ? `${(oursBest / torchBest).toFixed(2)}x` : '-',
+      `batch ${batch}`, Math.round(ours.rate), ours.setting,
+      haveTorch ? Math.round(torch.rate) : '-', haveTorch ? torch.setting : '-',
+      haveTorch ? `${(ours.rate / torch.rate).toFixed(2)}x` : '-',
     ]);
   }
   for (const g of generators.values()) await g.dispose();
   for (const v of model.params.values()) v.dispose();
   const core = spawnSync('/usr/bin/python3', ['-c', 'import torch; torch.randn(64, 64) @ torch.randn(64, 64)'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_VERBOSE: '2' } });
   const torchVersion = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
-  printTable(`greedy generation, GPT A (vocab ${A.vocab}, d ${A.width}, ${A.layers} layers, context ${A.context}), ${PROMPT}-token prompts, ${NEW} new tokens, generated tokens/s (best of ${rounds} alternating rounds)`,
+  printTable(`greedy generation, GPT A (vocab ${A.vocab}, d ${A.width}, ${A.layers} layers, context ${A.context}), ${PROMPT}-token prompts, ${NEW} new tokens, generated tokens/s (best of ${rounds} alternating rounds over every setting)`,
     ['', 'codegen-eval (onnxruntime-node, KV cache)', 'its setting', `PyTorch ${torchVersion || '-'} (KV cache)`, 'its setting', 'ratio'], rows);
   console.log(`OpenBLAS as detected: ${(core.stdout + core.stderr).trim().split('\n')[0] || 'unknown'}`);
 }
