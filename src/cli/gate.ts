@@ -57,7 +57,7 @@ export function gateCommand(io: CliIO): Command {
         if (opts.concepts) rules.concepts = opts.concepts === 'all' ? 'all' : opts.concepts.split(',').map((c) => c.trim()).filter(Boolean);
         result = await runGate({
           baseline: opts.baseline, candidate: opts.candidate, baselineScores: opts.baselineScores, testbeds: opts.testbed.length ? opts.testbed : testbeds, db: opts.db, rules,
-          modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
+          modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
         });
         if (opts.markdown) {
           const { appendFile } = await import('node:fs/promises');

@@ -39,7 +39,7 @@ async function run(io: CliIO, models: string[], opts: ReportCliOptions): Promise
     models, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
     title: opts.title ?? config.title ?? undefined, seed: opts.seed ?? config.seed, bootstrapReplicates: opts.bootstrap ?? config.bootstrap,
     alpha: config.alpha, caliper: config.caliper, configFile: opts.config, command: ['codegen-eval', ...process.argv.slice(2)],
-    modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
+    modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
   });
   if (opts.json) return io.out(toJson({ out: result.out, files: result.files, warnings: result.warnings, pdfSkipped: result.pdfSkipped ?? null }));
   for (const w of result.warnings) io.err(`warning: ${w}`);

@@ -37,7 +37,7 @@ export function scoreCommand(io: CliIO): Command {
     .option('--json', 'print a summary as JSON')
     .addHelpText('after', `\n${MODEL_HELP}`)
     .action(async (opts: { model: string; testbed: string; out: string; backend?: ScoringBackend; dtype: HfDtype; stride?: number; concurrency: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
-      const model = await openModel(opts.model, { backend: opts.backend, dtype: opts.dtype, stride: opts.stride, concurrency: opts.concurrency, apiKeyEnv: opts.apiKeyEnv });
+      const model = await openModel(opts.model, { backend: opts.backend, dtype: opts.dtype, stride: opts.stride, concurrency: opts.concurrency, apiKeyEnv: opts.apiKeyEnv, log: (m) => io.err(m) });
       try {
         const summary = await scoreTestbed({ model, testbed: opts.testbed, db: opts.out, quiet: opts.quiet });
         if (opts.parquet) {

@@ -78,7 +78,7 @@ export async function requestJson(url: string, body: unknown, policy: RequestPol
       const retryAfter = Number(res.headers.get('retry-after'));
       if (Number.isFinite(retryAfter) && retryAfter > 0) {
         wait = Math.min(retryAfter * 1000, maxRetryAfter);
-        if (wait >= 5000) policy.log?.(`${url} asked to retry after ${retryAfter} s; waiting ${Math.round(wait / 1000)} s`);
+        if (wait >= 5000 || retryAfter * 1000 > maxRetryAfter) policy.log?.(`${url} asked to retry after ${retryAfter} s; waiting ${(wait / 1000).toFixed(wait < 10_000 ? 2 : 0)} s${retryAfter * 1000 > maxRetryAfter ? ' (the longest wait allowed)' : ''}`);
       }
     } catch (error) {
       if (error instanceof UserError) throw error;

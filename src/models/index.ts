@@ -28,6 +28,8 @@ export interface OpenOptions {
   concurrency?: number;
   /** openai: the environment variable holding the API key (default OPENAI_API_KEY). */
   apiKeyEnv?: string;
+  /** openai, tgi: where to say that a server asked to wait (Retry-After). */
+  log?: (message: string) => void;
 }
 
 export async function openModel(spec: string, options: OpenOptions = {}): Promise<ScoringModel> {
@@ -41,9 +43,9 @@ export async function openModel(spec: string, options: OpenOptions = {}): Promis
     case 'logprobs':
       return openLogprobsFile(spec, rest);
     case 'openai':
-      return openOpenAI(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv });
+      return openOpenAI(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv, log: options.log });
     case 'tgi':
-      return openTgi(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv });
+      return openTgi(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv, log: options.log });
     case 'hf':
       return openHf(spec, rest, { stride: options.stride, dtype: options.dtype });
     default:

@@ -192,3 +192,35 @@ test('token spans: partial UTF-8 tokens, BOS, bytes: tokens and SentencePiece pi
 test.after(async () => {
   await builtin?.dispose();
 });
+
+test('servers: an API key a server echoes back is redacted from the error; Retry-After is capped and said', async () => {
+  const { createServer: createHttp } = await import('node:http');
+  let calls = 0;
+  const echoing = createHttp((req, res) => {
+    calls++;
+    req.resume();
+    if (calls === 1) {
+      res.writeHead(503, { 'retry-after': '100000' });
+      res.end('busy');
+      return;
+    }
+    res.writeHead(401, { 'content-type': 'text/plain' });
+    res.end(`bad key: ${req.headers.authorization}`);
+  });
+  await new Promise<void>((r) => echoing.listen(0, '127.0.0.1', r));
+  const port = (echoing.address() as { port: number }).port;
+  const { requestJson } = await import('../../src/models/http.ts');
+  const said: string[] = [];
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      requestJson(`http://127.0.0.1:${port}/v1/completions`, { prompt: 'x' }, { timeoutMs: 5000, retries: 2, backoffMs: 1, maxRetryAfterMs: 50, apiKey: 'sk-very-secret', log: (m) => said.push(m) }),
+      (e: Error) => /answered HTTP 401: bad key: Bearer \[redacted\]/.test(e.message) && !e.message.includes('sk-very-secret'),
+    );
+    assert.ok(Date.now() - started < 5000, 'Retry-After: 100000 waited no more than the cap');
+    assert.equal(calls, 2);
+    assert.deepEqual(said, [`http://127.0.0.1:${port}/v1/completions asked to retry after 100000 s; waiting 0.05 s (the longest wait allowed)`]);
+  } finally {
+    echoing.close();
+  }
+});
