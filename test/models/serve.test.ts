@@ -199,6 +199,35 @@ test('serve: a long prompt is mapped to offsets in one pass (100 KB of code)', a
   }
 });
 
+test('serve: a client that goes away stops its generation at the next step', async () => {
+  generator ??= await openGenerator('builtin:demo');
+  const real = generator;
+  const outcomes: string[] = [];
+  const watched = { ...real, generate: async (...args: Parameters<Generator['generate']>) => {
+    try {
+      const out = await real.generate(...args);
+      outcomes.push('finished');
+      return out;
+    } catch (error) {
+      outcomes.push((error as Error).name);
+      throw error;
+    }
+  } } as Generator;
+  const server = await serving({ generator: watched });
+  try {
+    const controller = new AbortController();
+    const request = fetch(`${server.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', max_tokens: 1000, n: 64, temperature: 1, seed: 1 }), signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await assert.rejects(request);
+    for (let i = 0; i < 100 && outcomes.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(outcomes, ['GenerationAborted']);
+    const after = await post(server.url, { prompt: 'x', max_tokens: 2, temperature: 0 });
+    assert.equal(after.status, 200, 'the server serves the next request');
+  } finally {
+    await server.close();
+  }
+});
+
 test.after(async () => {
   await generator?.dispose();
   await model?.dispose();
