@@ -3,16 +3,18 @@
  * slots this engine owns (`onnx/decoderGraph.ts` buildGptCacheSlotsGraph): the prompts are run once
  * (left-padded to one length, padding masked, positions counted from each prompt's first token),
  * then each step feeds only the new tokens; the graph reads the cache where it lies and returns the
- * new keys and values, which are written into the next slots (no step copies the cache). Greedy decoding by default; with a temperature, sampling from the
- * softmax of logits / temperature, cut to the top k and to the top-p nucleus (Holtzman et al. 2020),
- * seeded per prompt and sample, so a completion does not depend on what else is in the batch's
- * random draws. As in scoring, a prompt is conditioned on <|endoftext|> before its first token.
+ * new keys and values, which are written into the next slots (no step copies the cache).
+ *
+ * Greedy decoding by default; with a temperature, sampling from the softmax of logits / temperature,
+ * cut to the top k and to the top-p nucleus (Holtzman et al. 2020), seeded per prompt and sample, so
+ * a completion does not depend on what else is in the batch. As in scoring, a prompt is conditioned
+ * on <|endoftext|> before its first token.
  *
  * A sequence ends at the end-of-text token (finish reason `stop`; the token is the last of `ids`, as
- * vLLM reports it, and not in `text`) or a stop sequence (`stop`; the text is cut before it, the
- * tokens keep the one that completed it), or after `maxTokens` new
- * tokens or at the model's context (`length`). Log-probs are the model's own (log-softmax of the raw
- * logits, before temperature or truncation), as vLLM reports them by default.
+ * vLLM reports it, and not in `text`), at a stop sequence (`stop`; the text is cut before it, the
+ * tokens keep the one that completed it), or after `maxTokens` new tokens or at the model's context
+ * (`length`). Log-probs are the model's own (log-softmax of the raw logits, before temperature or
+ * truncation), as vLLM reports them by default.
  */
 import { UserError } from '../util/errors.ts';
 import { computeThreads } from '../util/threads.ts';
