@@ -270,16 +270,18 @@ export async function createGenerator(input: { spec: string; identity: string; w
           finished[b] = true;
           continue;
         }
-        const text = decode(c.ids);
-        const hit = o.stop.map((s) => ({ s, at: text.indexOf(s) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at)[0];
-        if (hit) {
-          c.text = text.slice(0, hit.at);
-          c.finishReason = 'stop';
-          c.stopSequence = hit.s;
-          finished[b] = true;
-          continue;
+        // the text is decoded each step only to look for stop sequences; otherwise once, at the end
+        if (o.stop.length > 0) {
+          const text = decode(c.ids);
+          const hit = o.stop.map((s) => ({ s, at: text.indexOf(s) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at)[0];
+          if (hit) {
+            c.text = text.slice(0, hit.at);
+            c.finishReason = 'stop';
+            c.stopSequence = hit.s;
+            finished[b] = true;
+            continue;
+          }
         }
-        c.text = text;
         // the next token would be fed at position lengths - 1 + ids: past the context, nothing more can follow
         if (c.ids.length >= o.maxTokens || lengths[b] + c.ids.length > context) finished[b] = true;
       }
@@ -290,6 +292,9 @@ export async function createGenerator(input: { spec: string; identity: string; w
       feedIds = nextIds;
       feedMask = new BigInt64Array(R).fill(1n);
       feedPositions = BigInt64Array.from(lengths, (len) => BigInt(len - 1 + step));
+    }
+    for (const c of done) {
+      if (c.stopSequence === undefined) c.text = decode(c.ids.at(-1) === eos ? c.ids.slice(0, -1) : c.ids);
     }
     return done;
   }

@@ -138,7 +138,14 @@ function codePointsOf(text: string): Int32Array {
   return table;
 }
 
-const codePointLength = (s: string) => codePointsOf(s)[s.length];
+function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c >= 0xdc00 && c <= 0xdfff && i > 0 && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800)) n++;
+  }
+  return n;
+}
 
 /** vLLM's top_logprobs entry: the top k plus the chosen token. */
 function topEntry(top: { token: string; logprob: number }[] | undefined, token: string, logprob: number, k: number): Record<string, number> | null {
