@@ -8,34 +8,38 @@ const unit = (m: GateResult['metric']) => (m === 'logprob' ? 'nats/char' : m ===
 
 function headline(r: GateResult): string {
   return r.passed
-    ? `PASSED: ${r.candidate} does not regress beyond the margin on any concept against ${r.baseline} (${r.metric}, BH q < ${r.alpha})`
-    : `FAILED: ${r.candidate} regresses against ${r.baseline} on ${r.regressed.join(', ')} (${r.metric}, BH q < ${r.alpha})`;
+    ? `PASSED: ${r.candidate} does not regress beyond the margin on any concept against ${r.baseline} (${r.metric})`
+    : `FAILED: ${r.candidate} regresses against ${r.baseline} on ${r.regressed.join(', ')} beyond the margin (${r.metric})`;
 }
 
-const HEADERS = ['concept', 'snippets', 'baseline', 'candidate', 'difference', '95% CI', 'margin', 'p', 'q', 'verdict'];
+const headers = (r: GateResult) => ['concept', 'snippets', 'baseline', 'candidate', 'difference', `${Math.round((1 - r.alpha) * 100)}% CI`, 'margin', 'p', 'q', 'verdict'];
+const verdictText = (v: GateResult['verdicts'][number]) => (v.verdict === 'skipped' ? `skipped: ${v.reason}` : v.verdict === 'regressed' ? 'REGRESSED' : v.verdict) + (v.notes?.length ? ` (${v.notes.join('; ')})` : '');
 function rows(r: GateResult): string[][] {
-  return r.verdicts.map((v) => [v.concept, String(v.snippets), f(v.baseline), f(v.candidate), f(v.difference), ci(v.ci), f(v.margin, 3), p(v.p), p(v.q), v.verdict === 'skipped' ? `skipped: ${v.reason}` : v.verdict === 'regressed' ? 'REGRESSED' : v.verdict]);
+  return r.verdicts.map((v) => [v.concept, String(v.snippets), f(v.baseline), f(v.candidate), f(v.difference), ci(v.ci), f(v.margin, 3), p(v.p), p(v.q), verdictText(v)]);
 }
+const ruleText = (r: GateResult) => `p: one-sided paired t test of a regression beyond the margin; q: Benjamini–Hochberg over the tested concepts; REGRESSED when q < ${r.alpha / 2}, which for one concept is the ${Math.round((1 - r.alpha) * 100)}% paired t interval lying wholly below −margin; non-inferior when it lies wholly above −margin`;
 
 export function terminalTable(r: GateResult): string {
+  const HEADERS = headers(r);
   const cells = [HEADERS, ...rows(r)];
   const widths = HEADERS.map((_, c) => Math.max(...cells.map((row) => (c === 9 ? 0 : row[c].length))));
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : c === 9 ? cell : cell.padStart(widths[c]))).join('  ');
-  return [`${headline(r)}`, `difference = candidate - baseline in ${unit(r.metric)}, oriented so that negative is worse`, '', line(HEADERS), ...rows(r).map(line)].join('\n');
+  return [`${headline(r)}`, `difference = candidate - baseline in ${unit(r.metric)}, oriented so that negative is worse; ${ruleText(r)}`, '', line(HEADERS), ...rows(r).map(line)].join('\n');
 }
 
 export function markdown(r: GateResult): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const HEADERS = headers(r);
   return [
     `### codegen-eval gate: ${r.passed ? '✅ passed' : '❌ failed'}`,
     '',
     esc(headline(r)),
     '',
-    `Difference = candidate − baseline in ${unit(r.metric)}, oriented so that negative is worse; p: one-sided Wilcoxon signed-rank test of a regression beyond the margin; q: Benjamini–Hochberg; 95% CI: paired bootstrap. Testbeds: ${r.testbeds.join(', ')}.`,
+    `Difference = candidate − baseline in ${unit(r.metric)}, oriented so that negative is worse; ${ruleText(r)}. Each function counts once, however many testbeds hold it. Testbeds: ${r.testbeds.join(', ')}.`,
     '',
     `| ${HEADERS.join(' | ')} |`,
     `|${HEADERS.map((_, i) => (i === 0 || i === 9 ? '---' : '---:')).join('|')}|`,
-    ...rows(r).map((row) => `| ${row.map((c, i) => (i === 9 && c === 'REGRESSED' ? '**REGRESSED**' : esc(c))).join(' | ')} |`),
+    ...rows(r).map((row) => `| ${row.map((c, i) => (i === 9 && c.startsWith('REGRESSED') ? `**REGRESSED**${esc(c.slice(9))}` : esc(c))).join(' | ')} |`),
     '',
   ].join('\n');
 }
@@ -45,7 +49,7 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function junit(r: GateResult): string {
   const cases = r.verdicts.map((v) => {
     const name = `${xml(v.concept)}`;
-    const numbers = `difference ${f(v.difference)} ${unit(r.metric)}, 95% CI ${ci(v.ci)}, margin ${f(v.margin, 3)}, p ${p(v.p)}, q ${p(v.q)}, ${v.snippets} snippets`;
+    const numbers = `difference ${f(v.difference)} ${unit(r.metric)}, ${Math.round((1 - r.alpha) * 100)}% CI ${ci(v.ci)}, margin ${f(v.margin, 3)}, p ${p(v.p)}, q ${p(v.q)}, ${v.snippets} snippets${v.notes?.length ? `; ${v.notes.join('; ')}` : ''}`;
     const body = v.verdict === 'regressed'
       ? `<failure message="${xml(`regressed beyond the margin: ${numbers}`)}" type="regression">${xml(numbers)}</failure>`
       : v.verdict === 'skipped' ? `<skipped message="${xml(v.reason ?? 'skipped')}"/>` : `<system-out>${xml(`${v.verdict}: ${numbers}`)}</system-out>`;

@@ -1,20 +1,17 @@
 /**
  * The CI gate's decision, per concept, on paired per-snippet values of a baseline and a candidate
- * (the same snippets). d = candidate - baseline, oriented so that positive is better (for
- * cross-entropy, d = baseline - candidate). With margin m >= 0:
- * - regression test: H0 mean d >= -m against H1 mean d < -m, by the one-sided Wilcoxon signed-rank
- *   test on d + m (R: wilcox.test(d + m, alternative = "less", exact = FALSE)); q-values:
- *   Benjamini-Hochberg over the tested concepts. A concept `regressed` when q < alpha.
- * - the difference's 95% paired (percentile) bootstrap CI; `non-inferior` when its lower bound is
- *   above -m (non-inferiority shown), `inconclusive` otherwise.
- * The gate fails when any concept regressed. Concepts with fewer snippets or tokens than the rules
- * ask, or ignored by them, are `skipped` and said so.
+ * (the same snippets, each function once). d = candidate - baseline, oriented so that positive is
+ * better (for cross-entropy, d = baseline - candidate). The rule is the one `compare` uses
+ * (stats/pairedDecision.ts) with margin m >= 0 per concept:
+ * - `regressed` when the paired mean of d is shown to lie below -m: its two-sided (1 - alpha) t
+ *   interval lies wholly below -m (one-sided t test at alpha / 2, BH-adjusted over the tested concepts);
+ * - `non-inferior` when it is shown to lie above -m; `inconclusive` otherwise.
+ * The gate fails when any concept regressed. A mean and a signed-rank test that point opposite ways
+ * are stated beside the verdict. Concepts with fewer snippets or tokens than the rules ask, or
+ * ignored by them, are `skipped` and said so.
  */
 import { mean } from '../stats/mean.ts';
-import { pAdjust } from '../stats/padjust.ts';
-import { quantile } from '../stats/quantile.ts';
-import { signedRankTest } from '../stats/wilcoxon.ts';
-import { createRandom } from '../util/random.ts';
+import { decidePairedDifferences } from '../stats/pairedDecision.ts';
 
 export type GateMetric = 'logprob' | 'top1' | 'cross-entropy';
 
@@ -30,6 +27,7 @@ export interface GateRules {
   ignore: string[];
   minSnippets: number;
   minTokens: number;
+  /** Bootstrap replicates and seed of the report that `gate --report` writes. */
   bootstrapReplicates: number;
   seed: number;
 }
@@ -55,15 +53,18 @@ export interface ConceptVerdict {
   candidate: number;
   /** Mean of d (positive: the candidate is better). */
   difference: number;
+  /** Two-sided (1 - alpha) paired t interval of the difference. */
   ci: [number, number];
   margin: number;
-  /** One-sided p of regression beyond the margin. */
+  /** One-sided t p of a regression beyond the margin, and its BH q over the tested concepts. */
   p: number;
   q: number;
   /** Two-sided Wilcoxon p of any difference. */
   pWilcoxon: number;
   verdict: Verdict;
   reason?: string;
+  /** What qualifies the verdict (a location test pointing the other way). */
+  notes?: string[];
 }
 
 export interface GateDecision {
@@ -72,21 +73,9 @@ export interface GateDecision {
   regressed: string[];
 }
 
-function pairedBootstrapCi(d: readonly number[], replicates: number, seed: number, level = 0.95): [number, number] {
-  const random = createRandom(seed);
-  const n = d.length;
-  const means = new Float64Array(replicates);
-  for (let r = 0; r < replicates; r++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += d[random.int(n)];
-    means[r] = s / n;
-  }
-  means.sort();
-  return [quantile(means, (1 - level) / 2), quantile(means, 1 - (1 - level) / 2)];
-}
-
 export function decideGate(samples: Map<string, ConceptSample>, rules: GateRules): GateDecision {
   const verdicts: ConceptVerdict[] = [];
+  const family: { name: string; d: number[] }[] = [];
   const orient = rules.metric === 'cross-entropy' ? -1 : 1;
   for (const [concept, s] of [...samples].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (rules.concepts !== 'all' && !rules.concepts.includes(concept)) continue;
@@ -97,19 +86,13 @@ export function decideGate(samples: Map<string, ConceptSample>, rules: GateRules
     if (s.baseline.length < rules.minSnippets) { skip(`${s.baseline.length} snippets, fewer than the minimum ${rules.minSnippets}`); continue; }
     if (s.tokens < rules.minTokens) { skip(`${s.tokens} tokens, fewer than the minimum ${rules.minTokens}`); continue; }
     const d = s.candidate.map((c, i) => orient * (c - s.baseline[i]));
-    const shifted = d.map((v) => v + margin);
-    verdicts.push({
-      ...base, difference: mean(d), ci: pairedBootstrapCi(d, rules.bootstrapReplicates, rules.seed), p: signedRankTest(shifted, undefined, 'less').p, q: NaN,
-      pWilcoxon: signedRankTest(d).p, verdict: 'inconclusive',
-    });
+    verdicts.push({ ...base, difference: mean(d), ci: [NaN, NaN], p: NaN, q: NaN, pWilcoxon: NaN, verdict: 'inconclusive', notes: [] });
+    family.push({ name: concept, d });
   }
-  const tested = verdicts.filter((v) => v.verdict !== 'skipped');
-  if (tested.length) {
-    const q = pAdjust(tested.map((v) => v.p), 'BH');
-    tested.forEach((v, i) => {
-      v.q = q[i];
-      v.verdict = v.q < rules.alpha ? 'regressed' : v.ci[0] > -v.margin ? 'non-inferior' : 'inconclusive';
-    });
+  const decisions = decidePairedDifferences(family, { alpha: rules.alpha, margin: (concept) => rules.margins[concept] ?? rules.margin });
+  for (const x of decisions) {
+    const v = verdicts.find((y) => y.concept === x.name)!;
+    Object.assign(v, { ci: x.ci, p: x.pWorse, q: x.qWorse, pWilcoxon: x.pWilcoxon, verdict: x.versusMargin, notes: x.notes });
   }
   const regressed = verdicts.filter((v) => v.verdict === 'regressed').map((v) => v.concept);
   return { passed: regressed.length === 0, verdicts, regressed };

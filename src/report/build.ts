@@ -174,7 +174,9 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     const losses = rows.filter((c) => c.winner === baseline).map((c) => c.concept);
     const overall = rows.find((c) => c.concept === '(all tokens)');
     if (overall) findings.push(`${candidate} vs ${baseline}, all tokens: ${signed(overall.estimate)} nats per character (95% CI ${ci(overall.ci)}, q ${pv(overall.q)}, ${overall.snippets} snippets)${overall.winner ? `: ${overall.winner} is better` : ': no significant difference'}.`);
-    findings.push(wins.length ? `${candidate} is better than ${baseline} on ${wins.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.` : `${candidate} is better than ${baseline} on no concept with the evidence required (q, Wilcoxon and bootstrap p all below ${alpha}).`);
+    findings.push(wins.length ? `${candidate} is better than ${baseline} on ${wins.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.` : `${candidate} is better than ${baseline} on no concept with the evidence required (q below ${alpha} and a signed-rank test significant in the same direction).`);
+    const split = rows.filter((c) => c.verdict === 'disagree').map((c) => c.concept);
+    if (split.length) findings.push(`${candidate} vs ${baseline}: the mean and the signed-rank test point opposite ways on ${split.join(', ')}, so neither is called better there (a few large differences drive the mean).`);
     if (losses.length) findings.push(`${baseline} is better than ${candidate} on ${losses.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.`);
   }
 
@@ -245,7 +247,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       title: `${candidate} − ${comparisons.find((c) => c.candidate === candidate)!.baseline}`,
       rows: comparisons.filter((c) => c.candidate === candidate).map((c) => ({
         concept: c.concept, snippets: c.snippets, baseline: f(c.baselineMean), candidate: f(c.candidateMean), estimate: f(c.estimate, 4), ci: ci(c.ci, 4),
-        p: pv(c.p), pWilcoxon: pv(c.pWilcoxon), pBootstrap: pv(c.pBootstrap), q: pv(c.q), delta: f(c.cliffsDelta, 2), winner: c.winner ?? '–', significant: c.winner !== null,
+        p: pv(c.p), pWilcoxon: pv(c.pWilcoxon), pBootstrap: pv(c.pBootstrap), q: pv(c.q), delta: f(c.cliffsDelta, 2), winner: c.winner ?? (c.verdict === 'disagree' ? 'disagree' : '–'), significant: c.winner !== null,
       })),
     })),
     examples,
@@ -335,7 +337,7 @@ function methodsText(run: { paired: boolean; observational: boolean; comparison:
   ];
   if (run.paired) text.push(`Interventions. Within a pair the edited snippet differs from the original by the intervention alone, so the mean paired difference estimates its average causal effect on the snippets of the testbed, without modelling confounders. Paired t intervals (normality of the mean difference), Wilcoxon signed-rank p-values (symmetry, no normality), Cliff's delta as the effect size (Cliff 1993).`);
   if (run.observational) text.push(`Observed properties. The effect of a property that cannot be edited in is identified only under no unmeasured confounding and overlap, given the measured covariates (size, AST depth, node count, cyclomatic complexity, ..., language). Three estimators with different modelling assumptions: 1:1 nearest-neighbour matching on a logistic propensity score without replacement, caliper ${run.caliper} SD (ATT; Abadie-Imbens standard errors; Ho et al. 2007, Abadie & Imbens 2006); linear regression adjustment with HC3 standard errors (ATE; MacKinnon & White 1985); augmented inverse-probability weighting (ATE; doubly robust, Robins et al. 1994). Balance is shown as standardised mean differences; the placebo-treatment and random-common-cause refutations follow DoWhy (Sharma & Kiciman 2020).`);
-  if (run.comparison) text.push(`Model comparison. Models are compared on the same snippets in nats per character (the sum of a concept's token log-probs over the characters they cover), which does not depend on the tokenizer. Paired differences with paired t intervals, Wilcoxon signed-rank p-values and paired bootstrap p-values (${run.replicates} replicates); a model is said to be better on a concept only when the BH q-value and both other p-values are below ${run.alpha}.`);
+  if (run.comparison) text.push(`Model comparison. Models are compared on the same snippets in nats per character (the sum of a concept's token log-probs over the characters they cover), which does not depend on the tokenizer. Paired differences with paired t intervals, Wilcoxon signed-rank p-values and paired bootstrap p-values (${run.replicates} replicates). The decision rule is the one the CI gate uses: a model is said to be better on a concept only when the BH q-value of the paired t test is below ${run.alpha} and the signed-rank test is significant at ${run.alpha} in the same direction; when the mean and the signed-rank statistic point opposite ways, the row says "disagree" and no one is called better (a mean moved by a few large differences is not a typical improvement).`);
   text.push(`Multiple testing. q-values are Benjamini-Hochberg adjusted over every test in the report (Benjamini & Hochberg 1995); findings are stated at q < ${run.alpha}.`);
   return text;
 }

@@ -6,12 +6,14 @@
  * arms of every testbed): the paired difference candidate - baseline, a paired t 95% CI, the Wilcoxon
  * signed-rank p, a paired bootstrap p (the percentile-bootstrap distribution of the mean difference,
  * two-sided: 2 min(P*(d <= 0), P*(d >= 0))), Cliff's delta; q: Benjamini-Hochberg over every
- * concept and candidate. A model "wins" a concept only when q < alpha and both p-values agree.
+ * concept and candidate. A model "wins" a concept by the rule the gate uses (stats/pairedDecision.ts):
+ * q < alpha on the mean and a signed-rank test significant in the same direction; a mean and a
+ * signed-rank test pointing opposite ways is `disagree`, and no one wins.
  */
 import { ScoresReader } from '../score/store.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
 import { mean } from '../stats/mean.ts';
-import { pAdjust } from '../stats/padjust.ts';
+import { decidePairedDifferences, type DifferenceVerdict } from '../stats/pairedDecision.ts';
 import { pairedTTest } from '../stats/ttest.ts';
 import { signedRankTest } from '../stats/wilcoxon.ts';
 import { createRandom } from '../util/random.ts';
@@ -32,6 +34,9 @@ export interface ModelDifference {
   q: number;
   cliffsDelta: number;
   winner: string | null;
+  /** The decision rule's verdict for the candidate, and what qualifies it. */
+  verdict: DifferenceVerdict;
+  notes: string[];
 }
 
 /**
@@ -99,6 +104,7 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
   const [baseline, ...candidates] = input.models;
   const base = new Map([...await snippetMetric(input.db, baseline.runIds)].map(([k, v]) => [k, v.value]));
   const results: ModelDifference[] = [];
+  const family: { name: string; d: number[] }[] = [];
   for (const candidate of candidates) {
     const other = new Map([...await snippetMetric(input.db, candidate.runIds)].map(([k, v]) => [k, v.value]));
     const byConcept = new Map<string, { a: number[]; b: number[] }>();
@@ -120,15 +126,18 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
       results.push({
         baseline: baseline.name, candidate: candidate.name, concept, snippets: d.length, baselineMean: mean(a), candidateMean: mean(b),
         estimate: t.estimate, ci: t.ci, p: t.p, pWilcoxon: signedRankTest(b, a).p, pBootstrap, q: NaN, cliffsDelta: cliffsDelta(b, a), winner: null,
+        verdict: 'no difference shown', notes: [],
       });
+      family.push({ name: `${candidate.name}\u0000${concept}`, d });
     }
   }
-  if (results.length) {
-    const q = pAdjust(results.map((r) => r.p), 'BH');
-    results.forEach((r, i) => {
-      r.q = q[i];
-      if (r.q < input.alpha && r.pWilcoxon < input.alpha && r.pBootstrap < input.alpha) r.winner = r.estimate > 0 ? r.candidate : r.baseline;
-    });
-  }
+  // one family: every concept of every candidate
+  decidePairedDifferences(family, { alpha: input.alpha }).forEach((x, i) => {
+    const r = results[i];
+    r.q = x.q;
+    r.verdict = x.difference;
+    r.notes = x.notes;
+    r.winner = x.difference === 'better' ? r.candidate : x.difference === 'worse' ? r.baseline : null;
+  });
   return results;
 }
