@@ -36,7 +36,7 @@ export function effectCommand(io: CliIO): Command {
     .option('--adjust', 'matching: covariate-adjusted g-computation after matching; regression: treatment-covariate interactions')
     .addOption(new Option('--vcov <type>', 'regression: standard errors').choices(['classical', 'HC0', 'HC1', 'HC2', 'HC3']))
     .option('--cluster <column>', 'regression: cluster-robust standard errors by this column (bootstrap: resample its clusters)')
-    .option('--trim <a>', 'ipw: drop units with propensity outside [a, 1-a]', parseNumber)
+    .option('--trim <a>', "ipw, aipw: drop units with propensity outside [a, 1-a]; 'crump': the optimal threshold of Crump et al. 2009", (v: string) => (v === 'crump' ? 'crump' as const : parseNumber(v)))
     .option('--stabilise', 'ipw: stabilised weights')
     .option('--horvitz-thompson', 'ipw: unnormalised (Horvitz-Thompson) instead of Hajek')
     .option('--strata <k>', 'stratification: number of strata', parsePositiveInt)
@@ -50,7 +50,7 @@ export function effectCommand(io: CliIO): Command {
     .action(async (opts: {
       data: string; treatment: string; outcome: string; confounders: string[]; method: EstimateOptions['method']; estimand?: EstimateOptions['estimand'];
       ratio?: number; caliper?: number; replace?: boolean; order?: EstimateOptions['order']; exact?: string[]; discard?: EstimateOptions['discard']; logit?: boolean; adjust?: boolean;
-      vcov?: EstimateOptions['vcov']; cluster?: string; trim?: number; stabilise?: boolean; horvitzThompson?: boolean; strata?: number;
+      vcov?: EstimateOptions['vcov']; cluster?: string; trim?: number | 'crump'; stabilise?: boolean; horvitzThompson?: boolean; strata?: number;
       bootstrap?: number; bca?: boolean; refute: string[]; simulations?: number; level: number; seed: number; json?: boolean;
     }) => {
       for (const r of opts.refute) if (!(REFUTERS as readonly string[]).includes(r)) throw new UsageError(`unknown refuter '${r}'`, `use ${REFUTERS.join(', ')}`);

@@ -10,7 +10,7 @@ import { snippetMetric } from '../report/compare.ts';
 import { scoreTestbed, sha256Files } from '../score/score.ts';
 import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
-import { openTestbed, type TestbedHandle } from '../testbeds/read.ts';
+import { openTestbed, originalSnippets, type TestbedHandle } from '../testbeds/read.ts';
 import { UserError } from '../util/errors.ts';
 import { decideGate, type ConceptSample, type GateDecision, type GateRules } from './gate.ts';
 
@@ -83,8 +83,9 @@ export async function runGate(options: GateOptions): Promise<GateResult> {
   const dirs = testbeds.map((t) => t.dir);
   const baselineRuns = options.baselineScores ? await importBaseline(options.baselineScores, testbeds, db) : await scoreAll(options.baseline, dirs, db, options);
   const candidateRuns = await scoreAll(options.candidate, dirs, db, options);
-  const base = await snippetMetric(db, baselineRuns, options.rules.metric);
-  const cand = await snippetMetric(db, candidateRuns, options.rules.metric);
+  const originals = await originalSnippets(testbeds);
+  const base = await snippetMetric(db, baselineRuns, originals, options.rules.metric);
+  const cand = await snippetMetric(db, candidateRuns, originals, options.rules.metric);
   const samples = new Map<string, ConceptSample>();
   for (const [key, b] of base) {
     const c = cand.get(key);

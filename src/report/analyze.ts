@@ -21,24 +21,16 @@ import { spearman } from '../stats/correlation.ts';
 import { jensenShannonDistance } from '../stats/jensenShannon.ts';
 import { quantile } from '../stats/quantile.ts';
 import { describe } from '../testbeds/inspect.ts';
+import { adjustmentCovariates, withDerivedCovariates } from '../testbeds/treatments.ts';
 import { pAdjust } from '../stats/padjust.ts';
 import { refuteEstimate, type Refutation } from '../stats/refute.ts';
 import { tableFromColumns } from '../stats/table.ts';
 import { pairedTTest } from '../stats/ttest.ts';
 import { signedRankTest } from '../stats/wilcoxon.ts';
 import type { TestbedManifest } from '../testbeds/build.ts';
+import { conceptProfile, type ConceptPerformance } from './profile.ts';
 
-export interface ConceptPerformance {
-  concept: string;
-  snippets: number;
-  tokens: number;
-  meanLogprob: number;
-  ci: [number, number];
-  meanProb: number;
-  top1: number | null;
-  /** min, first quartile, median, third quartile, max of the snippet means (R's type-7 quantiles). */
-  quartiles: [number, number, number, number, number];
-}
+export type { ConceptPerformance } from './profile.ts';
 
 export interface CovariateSummary { covariate: string; n: number; mean: number; sd: number; min: number; median: number; max: number }
 
@@ -71,7 +63,11 @@ export interface ObservationalEffect {
   concept: string;
   n: number;
   treated: number;
-  estimates: { method: string; estimand: string; estimate: number; se: number; ci: [number, number]; p: number; warnings: string[] }[];
+  /**
+   * `population`: the units the estimate refers to when not all (AIPW after trimming); `withheld`:
+   * why an estimate is not a finding (overlap still fails after trimming); it is shown greyed.
+   */
+  estimates: { method: string; estimand: string; estimate: number; se: number; ci: [number, number]; p: number; warnings: string[]; population?: string; withheld?: string }[];
   q: number;
 }
 
@@ -101,6 +97,8 @@ export interface AnalyzeInput {
   bootstrapReplicates: number;
   /** Matching caliper in propensity-score SDs (default 0.2). */
   caliper?: number;
+  /** The rows of original code, each function once (testbeds/read.ts originalSnippets). */
+  originals: Map<string, Map<string, string>>;
 }
 
 export async function analyzeModel(input: AnalyzeInput): Promise<ModelAnalysis> {
@@ -115,31 +113,23 @@ export async function analyzeModel(input: AnalyzeInput): Promise<ModelAnalysis> 
 async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<ModelAnalysis> {
   const { runs, seed } = input;
   const runList = runs.map((r) => quote(r.runId)).join(', ');
-  // decomposition over control arms
-  const conceptRows = await reader.rows(`SELECT c.concept, c.row_id, c.mean_logprob, c.mean_prob, c.top1_accuracy, c.scored FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id IN (${runList}) AND s.arm = 'control' AND c.scored > 0 ORDER BY c.concept, c.run_id, c.row_id`);
-  const byConcept = new Map<string, { lp: number[]; p: number[]; top1: number[]; tokens: number }>();
-  for (const r of conceptRows) {
-    const c = String(r.concept);
-    const e = byConcept.get(c) ?? { lp: [], p: [], top1: [], tokens: 0 };
-    e.lp.push(Number(r.mean_logprob));
-    e.p.push(Number(r.mean_prob));
-    if (r.top1_accuracy !== null) e.top1.push(Number(r.top1_accuracy));
-    e.tokens += Number(r.scored);
-    byConcept.set(c, e);
-  }
-  const decomposition: ConceptPerformance[] = [...byConcept].map(([concept, e]) => {
-    const boot = e.lp.length >= 3 ? bootstrap(e.lp.length, (rows) => mean(Array.from(rows, (i) => e.lp[i])), { replicates: input.bootstrapReplicates, seed }) : undefined;
-    const sorted = [...e.lp].sort((a, b) => a - b);
-    const quartiles = [0, 0.25, 0.5, 0.75, 1].map((p) => quantile(sorted, p)) as ConceptPerformance['quartiles'];
-    return { concept, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: (boot ? boot.ci : [NaN, NaN]) as [number, number], meanProb: mean(e.p), top1: e.top1.length ? mean(e.top1) : null, quartiles };
-  }).sort((a, b) => a.meanLogprob - b.meanLogprob);
-  // per AST leaf type and language: snippet means, bootstrap CI over snippets, as for concepts
-  const nodeRows = await reader.rows(`SELECT language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
-      SELECT s.language, t.row_id, unnest(t.leaf_types) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
-      WHERE t.run_id IN (${runList}) AND s.arm = 'control' AND t.logprob IS NOT NULL)
-    GROUP BY language, leaf, row_id ORDER BY language, leaf, row_id`);
+  const testbedOf = new Map(runs.map((r) => [r.runId, r.testbed]));
+  /** The function key of an original-code row, undefined for edited rows and for copies already counted. */
+  const originalKey = (runId: unknown, rowId: unknown) => input.originals.get(testbedOf.get(String(runId)) ?? '')?.get(String(rowId));
+  // concept profile over the original code, each function once, per language
+  const conceptRows = await reader.rows(`SELECT c.run_id, c.row_id, s.language, c.concept, c.mean_logprob, c.mean_prob, c.top1_accuracy, c.scored FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id IN (${runList}) AND c.scored > 0 ORDER BY c.concept, c.run_id, c.row_id`);
+  const decomposition = conceptProfile(conceptRows.filter((r) => originalKey(r.run_id, r.row_id) !== undefined).map((r) => ({
+    language: String(r.language), concept: String(r.concept), meanLogprob: Number(r.mean_logprob), meanProb: Number(r.mean_prob),
+    top1: r.top1_accuracy === null ? null : Number(r.top1_accuracy), tokens: Number(r.scored),
+  })), { replicates: input.bootstrapReplicates, seed });
+  // per AST leaf type and language: function means, bootstrap CI over functions, as for concepts
+  const nodeRows = await reader.rows(`SELECT run_id, language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
+      SELECT t.run_id, s.language, t.row_id, unnest(t.leaf_types) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
+      WHERE t.run_id IN (${runList}) AND t.logprob IS NOT NULL)
+    GROUP BY run_id, language, leaf, row_id ORDER BY language, leaf, run_id, row_id`);
   const byNode = new Map<string, { language: string; nodeType: string; lp: number[]; p: number[]; tokens: number }>();
   for (const r of nodeRows) {
+    if (originalKey(r.run_id, r.row_id) === undefined) continue;
     const key = `${String(r.language)}\u0000${String(r.leaf)}`;
     const e = byNode.get(key) ?? { language: String(r.language), nodeType: String(r.leaf), lp: [], p: [], tokens: 0 };
     e.lp.push(Number(r.lp));
@@ -156,13 +146,14 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
     }
   }
 
-  // covariates of the original snippets, each function once (the same code is in several testbeds)
-  const covariateRows = await reader.rows(`SELECT regexp_replace(row_id, '#control$', '') AS key, any_value(${covariatesJsonSql('snippets')}) AS covariates, any_value(mean_logprob) AS y FROM snippets WHERE run_id IN (${runList}) AND arm = 'control' AND scored > 0 GROUP BY key ORDER BY key`);
+  // covariates of the original code, each function once
+  const snippetRows = await reader.rows(`SELECT run_id, row_id, scored, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id IN (${runList}) AND scored > 0 ORDER BY run_id, row_id`);
+  const originalsScored = snippetRows.filter((r) => originalKey(r.run_id, r.row_id) !== undefined);
   const covariateValues = new Map<string, number[]>();
   const outcome: number[] = [];
-  for (const r of covariateRows) {
+  for (const r of originalsScored) {
     const c = covariatesFromJson(r.covariates);
-    outcome.push(Number(r.y));
+    outcome.push(Number(r.mean_logprob));
     for (const [name, v] of Object.entries(c)) {
       if (!covariateValues.has(name)) covariateValues.set(name, []);
       covariateValues.get(name)!.push(Number(v));
@@ -180,8 +171,9 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
     }
   }
   if (correlations.length) pAdjust(correlations.map((c) => c.p), 'BH').forEach((q, i) => (correlations[i].q = q));
-  const hardestRows = await reader.rows(`SELECT r.testbed, s.row_id, s.mean_logprob FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${runList}) AND s.arm = 'control' AND s.scored >= 20 ORDER BY s.mean_logprob, s.row_id LIMIT 20`);
-  const hardest = hardestRows.map((r) => ({ testbed: String(r.testbed), rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) }));
+  const hardest = originalsScored.filter((r) => Number(r.scored) >= 20)
+    .map((r) => ({ testbed: testbedOf.get(String(r.run_id))!, rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) }))
+    .sort((a, b) => a.meanLogprob - b.meanLogprob || (a.rowId < b.rowId ? -1 : 1)).slice(0, 20);
 
   const paired: PairedEffect[] = [];
   const observational: ObservationalEffect[] = [];
@@ -225,12 +217,11 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         });
       }
     } else {
-      const excluded = new Set(m.treatment.excludedCovariates ?? []);
       const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       // parsed once per snippet, not once per concept
-      const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: covariatesFromJson(s.covariates) }]));
-      const covariateNames = Object.keys(info.values().next().value?.covariates ?? {}).filter((k) => !excluded.has(k) && k !== 'errorNodes');
+      const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: withDerivedCovariates(covariatesFromJson(s.covariates)) }]));
+      const covariateNames = adjustmentCovariates(m.treatment.name, m.treatment.excludedCovariates ?? [], Object.keys(info.values().next().value?.covariates ?? {}).filter((k) => k !== 'codeChars'));
       const outcomes = new Map<string, Map<string, number>>([['(all tokens)', new Map(snippets.map((s) => [String(s.row_id), Number(s.mean_logprob)]))]]);
       for (const r of concepts) {
         const map = outcomes.get(String(r.concept)) ?? new Map();
@@ -255,11 +246,16 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         }
         const estimates: ObservationalEffect['estimates'] = [];
         const keep: EffectEstimate[] = [];
-        for (const options of [{ method: 'matching' as const, caliper: input.caliper ?? 0.2 }, { method: 'regression' as const }, { method: 'aipw' as const }]) {
+        for (const options of [{ method: 'matching' as const, caliper: input.caliper ?? 0.2 }, { method: 'regression' as const }, { method: 'aipw' as const, trim: 'crump' as const }]) {
           try {
             const e = estimateEffect(q, options);
             keep.push(e);
-            estimates.push({ method: options.method, estimand: e.estimand, estimate: e.estimate, se: e.se, ci: e.ci, p: e.p, warnings: e.diagnostics.warnings });
+            const weightFailure = e.method === 'aipw' ? e.diagnostics.warnings.find((w) => /inverse-probability weight/.test(w)) : undefined;
+            estimates.push({
+              method: options.method, estimand: e.estimand, estimate: e.estimate, se: e.se, ci: e.ci, p: e.p, warnings: e.diagnostics.warnings,
+              ...(e.population ? { population: e.population } : {}),
+              ...(weightFailure ? { withheld: `overlap fails after trimming: ${weightFailure.replace(/^poor overlap: /, '')}` } : {}),
+            });
           } catch (error) {
             estimates.push({ method: options.method, estimand: '-', estimate: NaN, se: NaN, ci: [NaN, NaN], p: NaN, warnings: [(error as Error).message] });
           }

@@ -17,8 +17,10 @@ import { openModel, type OpenOptions } from '../models/index.ts';
 import { scoreTestbed, sha256Files } from '../score/score.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
-import { openTestbed, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
+import { openTestbed, originalSnippets, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
 import { inspectTestbed } from '../testbeds/inspect.ts';
+import { adjustmentCovariates } from '../testbeds/treatments.ts';
+import { COVARIATE_NAMES } from '../syntax/covariates.ts';
 import type { TestbedManifest } from '../testbeds/build.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { packagePath } from '../util/paths.ts';
@@ -84,6 +86,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const testbeds = testbedSpecs.map((spec) => openTestbed(spec));
   const warnings: string[] = [];
 
+  const originals = await originalSnippets(testbeds);
   const analyses: ModelAnalysis[] = [];
   const modelRows: { spec: string; kind: string; details: string; tokens: number; identity: string }[] = [];
   for (const requested of options.models) {
@@ -101,7 +104,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       await model.dispose();
     }
     log(`analysing ${requested}`);
-    const analysis = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper });
+    const analysis = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper, originals });
     analyses.push(analysis);
     const info = model.info;
     const details = Object.keys(info).filter((k) => ['string', 'number', 'boolean'].includes(typeof info[k])).map((k) => `${k} ${String(info[k])}`).join(', ');
@@ -109,7 +112,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   }
   adjustAll(analyses);
   const comparisons = analyses.length > 1
-    ? await compareModels({ db, models: analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })), seed, bootstrapReplicates: replicates, alpha })
+    ? await compareModels({ db, models: analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })), originals, seed, bootstrapReplicates: replicates, alpha })
     : [];
   const font = fontWarning();
   if (font) warnings.push(font);
@@ -137,8 +140,11 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     files.push(join(out, 'figures', `${name}.svg`));
     return svg;
   };
-  figures.decomposition = await writeFigure('decomposition', decompositionSpec(analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })))));
-  figures.distribution = await writeFigure('distributions', distributionSpec(analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })))));
+  const multipleLanguages = new Set(analyses.flatMap((a) => a.decomposition.map((d) => d.language))).size > 1;
+  // per language, because languages differ more than concepts: one row per concept and language
+  const profileRows = analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, concept: multipleLanguages ? `${d.concept} · ${d.language}` : d.concept, model: a.model })));
+  figures.decomposition = await writeFigure('decomposition', decompositionSpec(profileRows));
+  figures.distribution = await writeFigure('distributions', distributionSpec(profileRows));
   if (analyses.some((a) => a.nodeTypes.length)) figures.nodeTypes = await writeFigure('node-types', nodeTypeSpec(analyses.flatMap((a) => a.nodeTypes.map((n) => ({ ...n, model: a.model })))));
   const paired = analyses.flatMap((a) => a.paired.map((p) => ({ ...p, model: a.model })));
   if (paired.length) figures.paired = await writeFigure('interventions', pairedForestSpec(paired, multipleModels));
@@ -156,8 +162,10 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const findings: string[] = [];
   for (const a of analyses) {
     const who = multipleModels ? `${a.model}: ` : '';
-    const worst = a.decomposition.slice(0, 3).map((d) => `${d.concept} (${f(d.meanLogprob, 2)})`).join(', ');
-    if (worst) findings.push(`${who}hardest concepts by mean log-prob per token: ${worst}.`);
+    for (const language of [...new Set(a.decomposition.map((d) => d.language))]) {
+      const worst = a.decomposition.filter((d) => d.language === language).slice(0, 3).map((d) => `${d.concept} (${f(d.meanLogprob, 2)})`).join(', ');
+      if (worst) findings.push(`${who}hardest concepts in ${language} by mean log-prob per token: ${worst}.`);
+    }
     const significant = a.paired.filter((p) => p.q < alpha).sort((x, y) => Math.abs(y.estimate) - Math.abs(x.estimate));
     for (const p of significant.slice(0, 6)) findings.push(`${who}${p.intervention} changes the log-prob of ${p.concept} tokens by ${signed(p.estimate)} nats per token (95% CI ${ci(p.ci)}, q ${pv(p.q)}, ${p.pairs} pairs).`);
     if (a.paired.length && !significant.length) findings.push(`${who}no intervention effect is significant after Benjamini–Hochberg correction.`);
@@ -192,6 +200,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     seed,
     bootstrapReplicates: replicates,
     multipleModels,
+    multipleLanguages,
     models: modelRows,
     findings,
     warnings: [...new Set(warnings)].slice(0, 40),
@@ -203,7 +212,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     figures,
     decompositionTables: analyses.map((a) => ({
       model: a.model,
-      rows: a.decomposition.map((d) => ({ concept: d.concept, snippets: d.snippets, tokens: d.tokens, mean: f(d.meanLogprob), ci: ci(d.ci), prob: f(d.meanProb), top1: d.top1 === null ? '–' : f(d.top1) })),
+      rows: a.decomposition.map((d) => ({ language: d.language, concept: d.concept, snippets: d.snippets, tokens: d.tokens, mean: f(d.meanLogprob), ci: ci(d.ci), prob: f(d.meanProb), top1: d.top1 === null ? '–' : f(d.top1) })),
     })),
     pairedTables: analyses.flatMap((a) => [...new Set(a.paired.map((p) => p.testbed))].map((testbed) => ({
       title: `${multipleModels ? `${a.model}: ` : ''}${testbed}`,
@@ -218,7 +227,9 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
           const e = o.estimates.find((x) => x.method === method);
           return e && Number.isFinite(e.estimate) ? `${f(e.estimate)} ${ci(e.ci)}` : '–';
         };
-        return { concept: o.concept, n: o.n, treated: o.treated, matching: cell('matching'), regression: cell('regression'), aipw: cell('aipw'), q: pv(o.q), significant: o.q < alpha };
+        const aipw = o.estimates.find((x) => x.method === 'aipw');
+        const aipwNote = aipw?.withheld ?? (aipw?.population ? `ATE of the ${aipw.population.replace(/^units/, 'units')}` : '');
+        return { concept: o.concept, n: o.n, treated: o.treated, matching: cell('matching'), regression: cell('regression'), aipw: cell('aipw'), aipwNote: aipw?.withheld ? aipwNote : '', aipwPopulation: aipw?.withheld ? '' : aipwNote, q: pv(o.q), significant: o.q < alpha };
       }),
     }))),
     balanceFigures,
@@ -251,7 +262,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       })),
     })),
     examples,
-    methods: methodsText({ paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
+    methods: methodsText({ adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
     command: options.command ? options.command.join(' ') : '(library call)',
     configFile: options.configFile ?? '(none: defaults)',
     testbedHashes: testbedHashes.map((t) => `${t.name} ${t.sha256.slice(0, 16)}`).join(', '),
@@ -330,14 +341,24 @@ async function hardestSnippets(analyses: ModelAnalysis[], testbeds: TestbedHandl
 }
 
 /** The methods section, from what was actually run. */
-function methodsText(run: { paired: boolean; observational: boolean; comparison: boolean; replicates: number; seed: number; alpha: number; caliper: number }): string[] {
+function methodsText(run: { adjustments: string; paired: boolean; observational: boolean; comparison: boolean; replicates: number; seed: number; alpha: number; caliper: number }): string[] {
   const text = [
     `Scores. Each model gives a log-probability (natural log) to every token of every snippet given the tokens before it. Tokens are tied to AST nodes by character span (a token overlapping several nodes counts for each) and nodes to programming concepts by the language's taxonomy (conf/concepts). A snippet's score on a concept is the mean log-prob of the concept's tokens; snippets without tokens of a concept do not enter its analysis.`,
-    `Decomposition. Concept means are averaged over snippets of the control arms (original code); 95% intervals are percentile bootstrap intervals over snippets (${run.replicates} replicates, seed ${run.seed}; Efron & Tibshirani 1993). They assume snippets are independent draws.`,
+    `Decomposition. The concept profile is computed on the original code: the control arms of paired testbeds (an arm that is itself edited, as a random-mask control, is left out) and both arms of observational testbeds. The same function sits in several testbeds; it counts once (the first testbed that holds it), since copies are not independent draws and would make the intervals too narrow. Concept means are averaged over functions within each language and reported per language, never pooled: languages differ in difficulty for a model more than concepts do and their concept mix differs, so a pooled ranking would rank languages (Simpson 1951). 95% intervals are percentile bootstrap intervals over functions (${run.replicates} replicates, seed ${run.seed}; Efron & Tibshirani 1993), which treat the functions of a language as independent draws.`,
   ];
   if (run.paired) text.push(`Interventions. Within a pair the edited snippet differs from the original by the intervention alone, so the mean paired difference estimates its average causal effect on the snippets of the testbed, without modelling confounders. Paired t intervals (normality of the mean difference), Wilcoxon signed-rank p-values (symmetry, no normality), Cliff's delta as the effect size (Cliff 1993).`);
-  if (run.observational) text.push(`Observed properties. The effect of a property that cannot be edited in is identified only under no unmeasured confounding and overlap, given the measured covariates (size, AST depth, node count, cyclomatic complexity, ..., language). Three estimators with different modelling assumptions: 1:1 nearest-neighbour matching on a logistic propensity score without replacement, caliper ${run.caliper} SD (ATT; Abadie-Imbens standard errors; Ho et al. 2007, Abadie & Imbens 2006); linear regression adjustment with HC3 standard errors (ATE; MacKinnon & White 1985); augmented inverse-probability weighting (ATE; doubly robust, Robins et al. 1994). Balance is shown as standardised mean differences; the placebo-treatment and random-common-cause refutations follow DoWhy (Sharma & Kiciman 2020).`);
+  if (run.observational) text.push(`Observed properties. The effect of a property that cannot be edited in is identified only under no unmeasured confounding and overlap, given the measured covariates (size, AST depth, node count, cyclomatic complexity, ..., language). Each property's adjustment set leaves out the covariates it determines (${run.adjustments}); a mediator adjusted for would remove part of the effect (Rosenbaum 1984). Three estimators with different modelling assumptions: 1:1 nearest-neighbour matching on a logistic propensity score without replacement, caliper ${run.caliper} SD (ATT; Abadie-Imbens standard errors; Ho et al. 2007, Abadie & Imbens 2006); linear regression adjustment with HC3 standard errors (ATE; MacKinnon & White 1985); augmented inverse-probability weighting (doubly robust, Robins et al. 1994) on the units whose propensity lies in [α, 1 − α], α by the optimal rule of Crump et al. (2009), so that it estimates the ATE of the units kept (stated beside each estimate); an AIPW estimate whose largest weight still exceeds a tenth of the sample is greyed and is not a finding. Balance is shown as standardised mean differences; the placebo-treatment and random-common-cause refutations follow DoWhy (Sharma & Kiciman 2020).`);
   if (run.comparison) text.push(`Model comparison. Models are compared on the same snippets in nats per character (the sum of a concept's token log-probs over the characters they cover), which does not depend on the tokenizer. Paired differences with paired t intervals, Wilcoxon signed-rank p-values and paired bootstrap p-values (${run.replicates} replicates). The decision rule is the one the CI gate uses: a model is said to be better on a concept only when the BH q-value of the paired t test is below ${run.alpha} and the signed-rank test is significant at ${run.alpha} in the same direction; when the mean and the signed-rank statistic point opposite ways, the row says "disagree" and no one is called better (a mean moved by a few large differences is not a typical improvement).`);
   text.push(`Multiple testing. q-values are Benjamini-Hochberg adjusted over every test in the report (Benjamini & Hochberg 1995); findings are stated at q < ${run.alpha}.`);
   return text;
+}
+
+/** Per observational testbed: what it adjusts for and what it leaves out, for the methods section. */
+function adjustmentText(testbeds: TestbedHandle[]): string {
+  const available = [...COVARIATE_NAMES, 'modelTokens'];
+  return testbeds.filter((t) => t.manifest.design === 'observational').map((t) => {
+    const adjusted = adjustmentCovariates(t.manifest.treatment.name, t.manifest.treatment.excludedCovariates ?? [], available);
+    const left = [...available, 'codeChars'].filter((c) => !adjusted.includes(c) && c !== 'errorNodes');
+    return `${t.manifest.name}: adjusted for ${adjusted.join(', ')} and language; left out ${left.join(', ')}`;
+  }).join('; ') || 'none here';
 }

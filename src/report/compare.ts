@@ -40,12 +40,13 @@ export interface ModelDifference {
 }
 
 /**
- * Per (concept, testbed, snippet) of the control arms: the metric's value and the tokens behind it,
- * keyed `concept \0 testbed \0 row_id`. `logprob`: log-prob per character (sum of the concept's
+ * Per (concept, function) of the original code: the metric's value and the tokens behind it, keyed
+ * `concept \0 function key`, each function once however many testbeds hold it (`originals`, from
+ * testbeds/read.ts originalSnippets: per testbed name, the rows that count and their function keys). `logprob`: log-prob per character (sum of the concept's
  * token log-probs over the characters they cover); `top1` and `cross-entropy`: per model token, from
  * the aggregates of the scores database. '(all tokens)' is the whole snippet.
  */
-export async function snippetMetric(db: string, runIds: string[], metric: 'logprob' | 'top1' | 'cross-entropy' = 'logprob'): Promise<Map<string, { value: number; tokens: number }>> {
+export async function snippetMetric(db: string, runIds: string[], originals: Map<string, Map<string, string>>, metric: 'logprob' | 'top1' | 'cross-entropy' = 'logprob'): Promise<Map<string, { value: number; tokens: number }>> {
   const list = runIds.map((r) => `'${r.replace(/'/g, "''")}'`).join(', ');
   const reader = await ScoresReader.open(db);
   try {
@@ -53,19 +54,22 @@ export async function snippetMetric(db: string, runIds: string[], metric: 'logpr
       ? `WITH t AS (
           SELECT r.testbed, t.row_id, t.logprob, t.char_end - t.char_start AS chars, t.concepts FROM tokens t
           JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
-          WHERE t.run_id IN (${list}) AND s.arm = 'control' AND t.logprob IS NOT NULL AND t.char_end > t.char_start)
+          WHERE t.run_id IN (${list}) AND t.logprob IS NOT NULL AND t.char_end > t.char_start)
         SELECT testbed, row_id, concept, sum(logprob) / sum(chars) AS value, count(*) AS tokens FROM (
           SELECT testbed, row_id, unnest(concepts) AS concept, logprob, chars FROM t
           UNION ALL SELECT testbed, row_id, '(all tokens)' AS concept, logprob, chars FROM t)
         GROUP BY testbed, row_id, concept`
       : `SELECT r.testbed, c.row_id, c.concept, c.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, c.scored AS tokens
           FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
-          WHERE c.run_id IN (${list}) AND s.arm = 'control' AND c.scored > 0
+          WHERE c.run_id IN (${list}) AND c.scored > 0
         UNION ALL SELECT r.testbed, s.row_id, '(all tokens)' AS concept, s.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, s.scored AS tokens
-          FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${list}) AND s.arm = 'control' AND s.scored > 0`;
+          FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${list}) AND s.scored > 0`;
     const rows = await reader.rows<{ testbed: string; row_id: string; concept: string; value: number | null; tokens: number | bigint }>(sql);
     const out = new Map<string, { value: number; tokens: number }>();
-    for (const r of rows) if (r.value !== null) out.set(`${r.concept}\u0000${r.testbed}\u0000${r.row_id}`, { value: Number(r.value), tokens: Number(r.tokens) });
+    for (const r of rows) {
+      const key = originals.get(r.testbed)?.get(r.row_id);
+      if (r.value !== null && key !== undefined) out.set(`${r.concept}\u0000${key}`, { value: Number(r.value), tokens: Number(r.tokens) });
+    }
     return out;
   } finally {
     reader.close();
@@ -94,6 +98,8 @@ export function pairedBootstrapP(d: readonly number[], replicates: number, seed:
 export interface CompareInput {
   db: string;
   models: { name: string; runIds: string[] }[];
+  /** The rows of original code, each function once (testbeds/read.ts originalSnippets). */
+  originals: Map<string, Map<string, string>>;
   seed: number;
   bootstrapReplicates: number;
   alpha: number;
@@ -102,11 +108,11 @@ export interface CompareInput {
 /** Every model after the first against the first (the baseline). */
 export async function compareModels(input: CompareInput): Promise<ModelDifference[]> {
   const [baseline, ...candidates] = input.models;
-  const base = new Map([...await snippetMetric(input.db, baseline.runIds)].map(([k, v]) => [k, v.value]));
+  const base = new Map([...await snippetMetric(input.db, baseline.runIds, input.originals)].map(([k, v]) => [k, v.value]));
   const results: ModelDifference[] = [];
   const family: { name: string; d: number[] }[] = [];
   for (const candidate of candidates) {
-    const other = new Map([...await snippetMetric(input.db, candidate.runIds)].map(([k, v]) => [k, v.value]));
+    const other = new Map([...await snippetMetric(input.db, candidate.runIds, input.originals)].map(([k, v]) => [k, v.value]));
     const byConcept = new Map<string, { a: number[]; b: number[] }>();
     for (const [key, a] of base) {
       const b = other.get(key);

@@ -20,6 +20,7 @@ import { stratify } from './stratification.ts';
 import { getColumn, isNumeric, type Column, type DataTable } from './table.ts';
 import type { VcovSpec } from './vcov.ts';
 import { aipw, ipw } from './weighting.ts';
+import { crumpTrim, type OverlapTrim } from './overlapTrim.ts';
 
 export class DegenerateDataError extends UserError {
   constructor(message: string, hint: string) {
@@ -111,7 +112,8 @@ export interface EstimateOptions {
   // weighting
   normalise?: boolean;
   stabilise?: boolean;
-  trim?: number;
+  /** Drop units with propensity outside [trim, 1 - trim] (ipw, aipw); 'crump': the optimal threshold of Crump et al. 2009 (aipw). */
+  trim?: number | 'crump';
   // stratification
   strata?: number;
   // bootstrap
@@ -136,6 +138,8 @@ export interface EffectEstimate {
   ci: [number, number];
   p: number;
   level: number;
+  /** The population the estimate refers to when it is not the whole sample (after trimming). */
+  population?: string;
   n: { total: number; treated: number; control: number; used: number; matchedTreated?: number; matchedControl?: number; dropped: number };
   inference: { se: string; interval: string; df: number | null };
   options: Record<string, unknown>;
@@ -240,7 +244,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
   }
   if (method === 'ipw') {
     if (estimand === 'ATC') throw new UsageError('IPW here estimates the ATE or the ATT');
-    const r = ipw(q.y, q.treat, ps, { estimand, normalise: options.normalise, stabilise: options.stabilise, trim: options.trim, level });
+    const r = ipw(q.y, q.treat, ps, { estimand, normalise: options.normalise, stabilise: options.stabilise, trim: options.trim === 'crump' ? crumpTrim(ps).alpha || undefined : options.trim, level });
     warnings.push(...r.warnings);
     const weighted = after(r.weights);
     return {
@@ -254,14 +258,23 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
   }
   if (method === 'aipw') {
     if (estimand !== 'ATE') throw new UsageError('AIPW here estimates the ATE', 'use --estimand ATE, or --method matching/ipw for the ATT');
-    const r = aipw(q.y, q.treat, ps, designMatrix(q.table, q.confounders), level);
+    // trimming changes the estimand: the ATE of the units kept (Crump et al. 2009)
+    const trim = options.trim === 'crump' ? crumpTrim(ps) : options.trim !== undefined ? fixedTrim(ps, options.trim) : undefined;
+    const rows = trim && trim.trimmed > 0 ? trim.kept : undefined;
+    if (rows) {
+      const keptTreated = rows.filter((i) => q.treat[i] === 1).length;
+      if (keptTreated < 2 || rows.length - keptTreated < 2) throw new DegenerateDataError(`after trimming to propensity in [${trim!.alpha.toFixed(3)}, ${(1 - trim!.alpha).toFixed(3)}], ${keptTreated} treated and ${rows.length - keptTreated} control units remain`, 'the arms do not overlap: no ATE can be estimated on this data');
+      warnings.push(`${trim!.trimmed} of ${q.n} units with propensity outside [${trim!.alpha.toFixed(3)}, ${(1 - trim!.alpha).toFixed(3)}] were trimmed (${options.trim === 'crump' ? 'Crump et al. 2009 optimal rule' : 'fixed threshold'}): the estimate is the ATE of the units kept`);
+    }
+    const r = aipw(q.y, q.treat, ps, designMatrix(q.table, q.confounders), level, rows);
     warnings.push(...r.warnings);
     return {
       ...base,
       estimate: r.estimate, se: r.se, ci: r.ci, p: r.p,
-      n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n, dropped: 0 },
+      n: { total: q.n, treated: q.nTreated, control: q.nControl, used: rows?.length ?? q.n, dropped: trim?.trimmed ?? 0 },
       inference: { se: 'influence function, sd(phi)/sqrt(n)', interval: 'normal', df: null },
-      options: { outcomeModel: 'OLS per arm on the confounders' },
+      options: { outcomeModel: 'OLS per arm on the confounders', trim: trim ? { rule: options.trim === 'crump' ? 'crump' : 'fixed', alpha: trim.alpha, trimmed: trim.trimmed } : null },
+      population: rows ? `units with propensity in [${trim!.alpha.toFixed(3)}, ${(1 - trim!.alpha).toFixed(3)}] (${rows.length} of ${q.n})` : undefined,
       diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) } },
     };
   }
@@ -337,4 +350,11 @@ export function estimateEffect(q: CausalQuestion, options: EstimateOptions, lean
   if (!options.bootstrap) return result;
   const boot = bootstrap(q.n, effectStatistic(q, options), { replicates: options.bootstrap, seed: options.seed ?? 0, level: result.level, interval: options.bootstrapInterval, cluster: bootstrapClusters(q, options) });
   return withBootstrap(result, boot);
+}
+
+function fixedTrim(ps: Float64Array, alpha: number): OverlapTrim {
+  if (!(alpha > 0 && alpha < 0.5)) throw new UserError(`trim must lie in (0, 0.5), got ${alpha}`);
+  const kept: number[] = [];
+  for (let i = 0; i < ps.length; i++) if (ps[i] >= alpha && ps[i] <= 1 - alpha) kept.push(i);
+  return { alpha, kept, trimmed: ps.length - kept.length };
 }

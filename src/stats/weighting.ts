@@ -158,8 +158,15 @@ function predict(design: DesignMatrix, names: string[], coefficients: Float64Arr
   return out;
 }
 
-/** AIPW ATE with outcome models y ~ covariates fitted by OLS in each arm (the design includes its intercept). */
-export function aipw(y: Float64Array, treat: ArrayLike<number>, ps: ArrayLike<number>, covariates: DesignMatrix, level = 0.95): AipwResult {
+/**
+ * AIPW ATE with outcome models y ~ covariates fitted by OLS in each arm (the design includes its
+ * intercept). `rows`: estimate on these units only (a trimmed population), outcome models included.
+ */
+export function aipw(yAll: Float64Array, treatAll: ArrayLike<number>, psAll: ArrayLike<number>, covariatesAll: DesignMatrix, level = 0.95, rows?: readonly number[]): AipwResult {
+  const y = rows ? Float64Array.from(rows, (i) => yAll[i]) : yAll;
+  const treat = rows ? Float64Array.from(rows, (i) => treatAll[i]) : treatAll;
+  const ps = rows ? Float64Array.from(rows, (i) => psAll[i]) : psAll;
+  const covariates = rows ? subsetDesign(covariatesAll, [...rows]) : covariatesAll;
   const n = y.length;
   const keep = new Uint8Array(n).fill(1);
   checkScores(ps, treat, keep);

@@ -46,3 +46,28 @@ export async function* readTestbedRows(testbed: TestbedHandle): AsyncGenerator<T
     }
   }
 }
+
+/**
+ * The rows that hold original code, each function once across the testbeds given (in their order):
+ * per testbed name, row id -> the function's key. Every paired testbed's control arm is the
+ * snippet as it was (unless the control arm is itself edited, as a random-mask control is), and both
+ * arms of an observational testbed are original code; the same function sits in many testbeds, and
+ * counting it once per testbed would treat copies as independent draws.
+ */
+export async function originalSnippets(testbeds: readonly TestbedHandle[]): Promise<Map<string, Map<string, string>>> {
+  const seen = new Set<string>();
+  const out = new Map<string, Map<string, string>>();
+  for (const testbed of testbeds) {
+    const rows = new Map<string, string>();
+    const paired = testbed.manifest.design === 'paired';
+    for await (const row of readTestbedRows(testbed)) {
+      if (paired && (row.arm !== 'control' || row.meta.masked !== undefined)) continue;
+      const key = `${row.language}\u0000${row.pairId ?? row.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.set(row.id, key);
+    }
+    out.set(testbed.manifest.name, rows);
+  }
+  return out;
+}

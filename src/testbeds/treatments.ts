@@ -22,7 +22,7 @@ export const hasDocstring: ObservationalTreatment = {
   description: 'The snippet has a docstring or doc comment',
   languages: LANGUAGES,
   params: [],
-  excludedCovariates: ['docstrings', 'docstringChars', 'chars', 'lines', 'nonBlankLines', 'whitespace', 'words', 'vocabSize', 'astNodes'],
+  excludedCovariates: ['docstrings', 'docstringChars', 'chars', 'lines', 'nonBlankLines', 'whitespace', 'words', 'vocabSize', 'astNodes', 'modelTokens'],
   assign: ({ covariates }) => covariates.docstrings > 0,
 };
 
@@ -31,7 +31,7 @@ export const hasComments: ObservationalTreatment = {
   description: 'The snippet has comments (docstrings aside)',
   languages: LANGUAGES,
   params: [],
-  excludedCovariates: ['comments', 'commentChars', 'chars', 'lines', 'nonBlankLines', 'whitespace', 'words', 'vocabSize', 'astNodes'],
+  excludedCovariates: ['comments', 'commentChars', 'chars', 'lines', 'nonBlankLines', 'whitespace', 'words', 'vocabSize', 'astNodes', 'modelTokens'],
   assign: ({ covariates }) => covariates.comments > 0,
 };
 
@@ -40,7 +40,7 @@ export const hasTypeHints: ObservationalTreatment = {
   description: 'The snippet annotates types (Python annotations, PHP type declarations)',
   languages: ['python', 'php'],
   params: [],
-  excludedCovariates: ['astNodes', 'identifiers'],
+  excludedCovariates: ['astNodes', 'identifiers', 'modelTokens', 'chars', 'words', 'codeChars'],
   assign: ({ tree }) => hasNodeOfTypes(tree, new Set(TYPE_HINT_NODES[tree.language] ?? [])),
 };
 
@@ -75,3 +75,23 @@ export const hasLoops: ObservationalTreatment = {
 };
 
 export const OBSERVATIONAL_TREATMENTS: readonly ObservationalTreatment[] = [hasDocstring, hasComments, hasTypeHints, usesExceptions, hasLoops, hasConcept];
+
+/**
+ * The covariates an observational analysis adjusts for: every measured covariate (plus `codeChars`,
+ * the characters outside comments and docstrings, a size measure that neither a docstring nor a
+ * comment changes) except those the treatment determines, by its current declaration and by the one
+ * recorded in the testbed when it was built, and `errorNodes` (a parse diagnostic, not a property of
+ * the code's author). Adjusting for what the treatment determines would remove part of its effect.
+ */
+export function adjustmentCovariates(treatment: string, recordedExclusions: readonly string[], available: readonly string[]): string[] {
+  const declared = OBSERVATIONAL_TREATMENTS.find((t) => t.name === treatment)?.excludedCovariates ?? [];
+  const excluded = new Set<string>([...recordedExclusions, ...declared, 'errorNodes']);
+  const names = available.includes('chars') && available.includes('docstringChars') && available.includes('commentChars') ? [...available, 'codeChars'] : [...available];
+  return names.filter((name) => !excluded.has(name));
+}
+
+/** A snippet's covariates with the derived `codeChars` = chars - docstringChars - commentChars. */
+export function withDerivedCovariates(covariates: Record<string, number>): Record<string, number> {
+  const { chars, docstringChars, commentChars } = covariates;
+  return chars !== undefined && docstringChars !== undefined && commentChars !== undefined ? { ...covariates, codeChars: chars - docstringChars - commentChars } : covariates;
+}

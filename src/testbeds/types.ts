@@ -61,8 +61,13 @@ export interface ObservationalTreatment {
   description: string;
   languages: readonly LanguageId[];
   params: readonly ParamSpec[];
-  /** Covariates that are the treatment itself (or a function of it) and so must not be confounders. */
-  excludedCovariates: readonly (keyof Covariates)[];
+  /**
+   * Covariates the treatment determines (the treatment itself, a function of it, or a mediator: what
+   * the property adds to the code, such as the model tokens a docstring adds), never adjusted for:
+   * adjusting for a mediator removes part of the effect (Rosenbaum 1984; Pearl 2009, sec. 3.3).
+   * `modelTokens` is the scorer's token count; `codeChars` the characters outside comments and docstrings.
+   */
+  excludedCovariates: readonly (keyof Covariates | 'modelTokens' | 'codeChars')[];
   assign(input: ObservationalInput): boolean;
 }
 

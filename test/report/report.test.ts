@@ -52,8 +52,9 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   assert.ok(regression.ci[0] < -0.3 && -0.3 < regression.ci[1], `regression CI ${JSON.stringify(regression.ci)} covers the true -0.3`);
   const aipw = docstring.estimates.find((e) => e.method === 'aipw')!;
   assert.ok(aipw.ci[0] < -0.3 && -0.3 < aipw.ci[1], `AIPW CI ${JSON.stringify(aipw.ci)} covers -0.3`);
-  // docstrings and snippet size overlap poorly in this corpus: the report must say so, not hide it
-  assert.ok(aipw.warnings.some((w) => /overlap/.test(w)), 'AIPW warns about overlap');
+  // AIPW says which population it estimates for: all units, or those kept by Crump et al.'s rule
+  const trimmedWarning = aipw.warnings.find((w) => /were trimmed \(Crump et al\. 2009/.test(w));
+  assert.equal(Boolean(aipw.population), Boolean(trimmedWarning), `population ${aipw.population}, warnings ${aipw.warnings.join('; ')}`);
   const matching = docstring.estimates.find((e) => e.method === 'matching')!;
   assert.ok(matching.ci[0] < -0.3 && -0.3 < matching.ci[1], `matching CI ${JSON.stringify(matching.ci)} covers -0.3`);
   assert.ok(analysis.balance && analysis.balance.rows.length > 3, 'balance is reported');

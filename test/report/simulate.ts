@@ -2,7 +2,7 @@
  * A simulated model with known structure, as a `logprobs:` file over testbed rows: whitespace-split
  * tokens at -2 nats plus snippet and token noise; natural-language tokens (comments, strings) 2 nats
  * harder (plus `naturalLanguageBonus`); paired treated arms +0.5; observational treated arms -0.3
- * with a size confounder (-0.02 per line).
+ * with a size confounder (-0.0006 per character outside comments and docstrings).
  */
 import { writeFileSync } from 'node:fs';
 import { parseSource, typeName } from '../../src/syntax/parser.ts';
@@ -38,8 +38,11 @@ export async function simulate(file: string, testbeds: string[], seed = 7, natur
       const offsets: [number, number][] = [];
       const logprobs: (number | null)[] = [];
       const snippetNoise = 0.2 * noise();
-      // a confounder of the observational testbed: longer snippets are harder (and have docstrings more often)
-      const lengthEffect = testbed.manifest.design === 'observational' ? -0.02 * code.split('\n').length : 0;
+      // a confounder of the observational testbed: longer code is harder (and has docstrings more
+      // often); its size outside comments and docstrings, which a docstring does not change, so the
+      // docstring's whole effect is the -0.3 below
+      const c = row.covariates;
+      const lengthEffect = testbed.manifest.design === 'observational' ? -0.0006 * (c.chars - c.docstringChars - c.commentChars) : 0;
       for (const m of code.matchAll(/\S+/g)) {
         const start = m.index;
         const end = start + m[0].length;
