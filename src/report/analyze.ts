@@ -22,6 +22,8 @@ import { jensenShannonDistance } from '../stats/jensenShannon.ts';
 import { quantile } from '../stats/quantile.ts';
 import { describe } from '../testbeds/inspect.ts';
 import { adjustmentCovariates, withDerivedCovariates } from '../testbeds/treatments.ts';
+import { classifyTokens, editSites, editsFromMeta, type TextEdit } from '../testbeds/edits.ts';
+import { readTestbedRows } from '../testbeds/read.ts';
 import { pAdjust } from '../stats/padjust.ts';
 import { refuteEstimate, type Refutation } from '../stats/refute.ts';
 import { tableFromColumns } from '../stats/table.ts';
@@ -92,7 +94,7 @@ const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 export interface AnalyzeInput {
   db: string;
   model: string;
-  runs: { testbed: string; runId: string; manifest: TestbedManifest }[];
+  runs: { testbed: string; runId: string; manifest: TestbedManifest; dir: string }[];
   seed: number;
   bootstrapReplicates: number;
   /** Matching caliper in propensity-score SDs (default 0.2). */
@@ -193,6 +195,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         pairs.set(String(r.pair_id), entry);
         byPair.set(c, pairs);
       }
+      await addEditRegions(reader, run, byPair);
       const bins = 20;
       const histogramRows = await reader.rows(`WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL)
         SELECT concept, arm, bin, count(*) AS n FROM (SELECT unnest(concepts) AS concept, arm, bin FROM t UNION ALL SELECT '(all tokens)' AS concept, arm, bin FROM t) GROUP BY concept, arm, bin`);
@@ -304,4 +307,59 @@ export function adjustAll(analyses: ModelAnalysis[]): void {
   if (ps.length === 0) return;
   const q = pAdjust(ps.map((x) => x.p), 'BH');
   ps.forEach((x, i) => x.set(q[i]));
+}
+
+/** Tokens after an edit site that count as its immediate context. */
+export const TOKENS_AFTER_EDIT = 5;
+
+/**
+ * Outcomes located by the edits a treated row records (meta.edits): per pair and arm, the mean
+ * log-prob of the edited tokens and of the next TOKENS_AFTER_EDIT tokens (where every edit replaces
+ * text with text, as a mutation does: the surprise at and right after the edit site, as bug-detection
+ * studies measure it; Ray et al. 2016), and of the tokens on code both arms share (the effect on the
+ * code that was not edited, e.g. of missing comments on the code itself).
+ */
+async function addEditRegions(reader: ScoresReader, run: AnalyzeInput['runs'][number], byPair: Map<string, Map<string, { control?: number; treated?: number }>>): Promise<void> {
+  const edits = new Map<string, TextEdit[]>();
+  let everyEditReplaces = true;
+  for await (const row of readTestbedRows({ dir: run.dir, manifest: run.manifest })) {
+    if (row.arm !== 'treated' || row.pairId === null) continue;
+    const e = editsFromMeta(row.meta);
+    if (!e) return; // a testbed whose rows record no edits (built by an earlier version): no located outcomes
+    edits.set(row.pairId, e);
+    if (e.some((x) => x.text === '' || x.end === x.start)) everyEditReplaces = false;
+  }
+  if (edits.size === 0) return;
+  const tokens = await reader.rows(`SELECT s.pair_id, s.arm, t.char_start, t.char_end, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL ORDER BY t.row_id, t.position`);
+  const byRow = new Map<string, { pair: string; arm: 'control' | 'treated'; spans: [number, number][]; lp: number[] }>();
+  for (const t of tokens) {
+    const key = `${String(t.pair_id)}\u0000${String(t.arm)}`;
+    const entry = byRow.get(key) ?? { pair: String(t.pair_id), arm: t.arm as 'control' | 'treated', spans: [], lp: [] };
+    entry.spans.push([Number(t.char_start), Number(t.char_end)]);
+    entry.lp.push(Number(t.logprob));
+    byRow.set(key, entry);
+  }
+  const names = { edited: '(edited tokens)', after: `(next ${TOKENS_AFTER_EDIT} tokens)`, unchanged: '(unchanged code)' };
+  for (const entry of byRow.values()) {
+    const e = edits.get(entry.pair);
+    if (!e) continue;
+    const sites = editSites(e)[entry.arm];
+    const { region, after } = classifyTokens(entry.spans, sites, TOKENS_AFTER_EDIT);
+    const meanOf = (keep: (i: number) => boolean) => {
+      let sum = 0;
+      let count = 0;
+      entry.lp.forEach((v, i) => { if (keep(i)) { sum += v; count++; } });
+      return count ? sum / count : undefined;
+    };
+    const values: [string, number | undefined][] = [[names.unchanged, meanOf((i) => region[i] === 'unchanged')]];
+    if (everyEditReplaces) values.push([names.edited, meanOf((i) => region[i] === 'edited')], [names.after, meanOf((i) => after[i])]);
+    for (const [name, value] of values) {
+      if (value === undefined) continue;
+      const pairs = byPair.get(name) ?? new Map<string, { control?: number; treated?: number }>();
+      const slot = pairs.get(entry.pair) ?? {};
+      slot[entry.arm] = value;
+      pairs.set(entry.pair, slot);
+      byPair.set(name, pairs);
+    }
+  }
 }

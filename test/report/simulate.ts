@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseSource, typeName } from '../../src/syntax/parser.ts';
 import { openTestbed, readTestbedRows } from '../../src/testbeds/read.ts';
+import { editSites, editsFromMeta } from '../../src/testbeds/edits.ts';
 
 /** A seeded standard normal (Box-Muller over a small LCG). */
 function normals(seed: number): () => number {
@@ -26,7 +27,11 @@ async function naturalLanguageSpans(code: string, language: 'python' | 'javascri
   return spans;
 }
 
-export async function simulate(file: string, testbeds: string[], seed = 7, naturalLanguageBonus = 0): Promise<void> {
+/**
+ * `editSurprise`: added to the treated arm's tokens that overlap an edit site the row records
+ * (meta.edits), where the edit put text: a model surprised by a mutation exactly where it is.
+ */
+export async function simulate(file: string, testbeds: string[], seed = 7, naturalLanguageBonus = 0, editSurprise = 0): Promise<void> {
   const lines: string[] = [];
   const noise = normals(seed);
   for (const name of testbeds) {
@@ -42,6 +47,8 @@ export async function simulate(file: string, testbeds: string[], seed = 7, natur
       // often); its size outside comments and docstrings, which a docstring does not change, so the
       // docstring's whole effect is the -0.3 below
       const c = row.covariates;
+      const recorded = row.arm === 'treated' ? editsFromMeta(row.meta) : null;
+      const sites = recorded ? editSites(recorded).treated.filter(([a, b]) => b > a) : [];
       const lengthEffect = testbed.manifest.design === 'observational' ? -0.0006 * (c.chars - c.docstringChars - c.commentChars) : 0;
       for (const m of code.matchAll(/\S+/g)) {
         const start = m.index;
@@ -51,6 +58,7 @@ export async function simulate(file: string, testbeds: string[], seed = 7, natur
         let lp = -2 + snippetNoise + lengthEffect + 0.3 * noise();
         if (nl.some(([a, b]) => start < b && end > a)) lp += -2 + naturalLanguageBonus;
         if (testbed.manifest.design === 'paired' && row.arm === 'treated') lp += 0.5;
+        if (sites.some(([a, b]) => start < b && end > a)) lp += editSurprise;
         if (testbed.manifest.design === 'observational' && row.arm === 'treated') lp -= 0.3;
         logprobs.push(tokens.length === 1 ? null : Math.min(-0.01, lp));
       }

@@ -1,7 +1,7 @@
 import type { LanguageId } from '../../syntax/languages.ts';
 import { LANGUAGES } from '../../syntax/languages.ts';
 import { fieldName, typeName, nodeText, type FlatTree } from '../../syntax/parser.ts';
-import { applyEdits, lineColumn, type TextEdit } from '../edits.ts';
+import { applyEdits, editsMeta, lineColumn, type TextEdit } from '../edits.ts';
 import type { Intervention } from '../types.ts';
 import type { JsonObject } from '../../util/hocon.ts';
 
@@ -127,6 +127,6 @@ export const injectBug: Intervention = {
       end: c.edit.end,
       line: lineColumn(tree.source, c.edit.start).line,
     }));
-    return { ok: true, treated: applyEdits(tree.source, chosen.map((c) => c.edit)), meta: { mutations, candidates: candidates.length } };
+    return { ok: true, treated: applyEdits(tree.source, chosen.map((c) => c.edit)), meta: { mutations, candidates: candidates.length, edits: editsMeta(chosen.map((c) => c.edit)) } };
   },
 };

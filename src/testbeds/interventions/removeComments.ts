@@ -1,7 +1,7 @@
 import { findCommentNodes } from '../../syntax/covariates.ts';
 import { LANGUAGES } from '../../syntax/languages.ts';
 import { typeName, type FlatTree } from '../../syntax/parser.ts';
-import { applyEdits, type TextEdit } from '../edits.ts';
+import { applyEdits, editsMeta, type TextEdit } from '../edits.ts';
 import type { Intervention } from '../types.ts';
 
 /**
@@ -31,10 +31,11 @@ export const removeComments: Intervention = {
       }
       edits.push(removalSpan(src, tree.start[node], tree.end[node]));
     }
+    const merged = mergeOverlaps(edits);
     return {
       ok: true,
-      treated: applyEdits(src, mergeOverlaps(edits)),
-      meta: { removedComments: params.comments ? found.comments.length : 0, removedDocstrings: params.docstrings ? found.docstrings.length : 0 },
+      treated: applyEdits(src, merged),
+      meta: { removedComments: params.comments ? found.comments.length : 0, removedDocstrings: params.docstrings ? found.docstrings.length : 0, edits: editsMeta(merged) },
     };
   },
 };
