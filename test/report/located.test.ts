@@ -10,13 +10,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildReport } from '../../src/report/build.ts';
+import type { PairedEffect } from '../../src/report/analyze.ts';
 import { simulate } from './simulate.ts';
 import { tempDir } from '../helpers.ts';
 
 test('paired effects at the edit site, after it, and on the code both arms share recover their truths', async () => {
   const dir = tempDir('cge-located-');
   // one logprobs file per testbed: the two testbeds hold rows with the same ids
-  const paired = [];
+  const paired: PairedEffect[] = [];
   for (const testbed of ['inject-bug', 'remove-comments']) {
     const logprobs = join(dir, `${testbed}.jsonl`);
     await simulate(logprobs, [testbed], 7, 0, -2);
