@@ -64,6 +64,9 @@ export interface ReportResult {
 }
 
 
+/** Concepts with fewer functions in a language are tabled but not ranked in the findings. */
+const MIN_FUNCTIONS_TO_RANK = 10;
+
 const multipleModelsOf = (options: ReportOptions) => (options.models.length > 1 ? '%MODEL%, ' : '');
 const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 const signed = (x: number) => (x > 0 ? `+${f(x)}` : f(x));
@@ -163,7 +166,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   for (const a of analyses) {
     const who = multipleModels ? `${a.model}: ` : '';
     for (const language of [...new Set(a.decomposition.map((d) => d.language))]) {
-      const worst = a.decomposition.filter((d) => d.language === language).slice(0, 3).map((d) => `${d.concept} (${f(d.meanLogprob, 2)})`).join(', ');
+      // a ranking needs enough functions behind each mean to say anything
+      const worst = a.decomposition.filter((d) => d.language === language && d.snippets >= MIN_FUNCTIONS_TO_RANK).slice(0, 3).map((d) => `${d.concept} (${f(d.meanLogprob, 2)}, ${d.snippets} functions)`).join(', ');
       if (worst) findings.push(`${who}hardest concepts in ${language} by mean log-prob per token: ${worst}.`);
     }
     const significant = a.paired.filter((p) => p.q < alpha).sort((x, y) => Math.abs(y.estimate) - Math.abs(x.estimate));
