@@ -144,8 +144,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     return svg;
   };
   const multipleLanguages = new Set(analyses.flatMap((a) => a.decomposition.map((d) => d.language))).size > 1;
-  // per language, because languages differ more than concepts: one row per concept and language
-  const profileRows = analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, concept: multipleLanguages ? `${d.concept} · ${d.language}` : d.concept, model: a.model })));
+  // per language, because languages differ more than concepts: one panel per language
+  const profileRows = analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })));
   figures.decomposition = await writeFigure('decomposition', decompositionSpec(profileRows));
   figures.distribution = await writeFigure('distributions', distributionSpec(profileRows));
   if (analyses.some((a) => a.nodeTypes.length)) figures.nodeTypes = await writeFigure('node-types', nodeTypeSpec(analyses.flatMap((a) => a.nodeTypes.map((n) => ({ ...n, model: a.model })))));

@@ -88,7 +88,20 @@ type YEncoding = { field: string; type: 'nominal'; sort: unknown; title: null };
 /** One band per concept (hardest first), the models side by side in it; `layer` draws the marks. */
 function conceptPanel(rows: readonly (ConceptPerformance & { model: string })[], data: object[], layer: (y: YEncoding, series: SeriesEncodings) => object[]): TopLevelSpec {
   const models = [...new Set(rows.map((r) => r.model))];
+  const languages = [...new Set(rows.map((r) => r.language))];
   const y: YEncoding = { field: 'concept', type: 'nominal', sort: conceptsByMeanLogprob(rows), title: null };
+  if (languages.length > 1) {
+    // one panel per language, each sorted by its own means: languages differ more than concepts do
+    const sortedY: YEncoding = { ...y, sort: { field: 'mean', op: 'min', order: 'ascending' } };
+    return {
+      $schema: VEGA_LITE,
+      data: { values: data },
+      facet: { field: 'language', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAnchor: 'start' } },
+      columns: 2,
+      resolve: { scale: { y: 'independent' } },
+      spec: { width: 230, height: bandHeight(models.length, 12), layer: layer(sortedY, seriesEncodings('model', models)) },
+    } as TopLevelSpec;
+  }
   return {
     $schema: VEGA_LITE,
     width: 420,
@@ -108,7 +121,7 @@ function meanWithCi(y: YEncoding, { colour, shape, yOffset }: SeriesEncodings, s
 
 /** Mean log-prob per concept with its bootstrap CI, one colour per model. */
 export function decompositionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
-  const data = rows.map((r) => ({ concept: r.concept, model: r.model, mean: r.meanLogprob, lo: Number.isFinite(r.ci[0]) ? r.ci[0] : r.meanLogprob, hi: Number.isFinite(r.ci[1]) ? r.ci[1] : r.meanLogprob }));
+  const data = rows.map((r) => ({ language: r.language, concept: r.concept, model: r.model, mean: r.meanLogprob, lo: Number.isFinite(r.ci[0]) ? r.ci[0] : r.meanLogprob, hi: Number.isFinite(r.ci[1]) ? r.ci[1] : r.meanLogprob }));
   return conceptPanel(rows, data, (y, series) => meanWithCi(y, series, 45));
 }
 
@@ -211,7 +224,7 @@ export function overlapSpec(arms: { arm: string; ps: number[] }[]): TopLevelSpec
 
 /** Distribution of snippet means per concept: a box plot drawn from precomputed quartiles (whiskers: min to max). */
 export function distributionSpec(rows: (ConceptPerformance & { model: string })[]): TopLevelSpec {
-  const data = rows.map((r) => ({ concept: r.concept, model: r.model, min: r.quartiles[0], q1: r.quartiles[1], median: r.quartiles[2], q3: r.quartiles[3], max: r.quartiles[4] }));
+  const data = rows.map((r) => ({ language: r.language, concept: r.concept, model: r.model, mean: r.meanLogprob, min: r.quartiles[0], q1: r.quartiles[1], median: r.quartiles[2], q3: r.quartiles[3], max: r.quartiles[4] }));
   return conceptPanel(rows, data, (y, { colour, yOffset }) => [
     { mark: { type: 'rule' }, encoding: { y, ...yOffset, x: { field: 'min', type: 'quantitative', title: 'snippet mean log-prob per token (nats): min, quartiles, max', scale: { zero: false } }, x2: { field: 'max' }, color: colour } },
     { mark: { type: 'bar', size: 9, fillOpacity: 0.35, strokeWidth: 1 }, encoding: { y, ...yOffset, x: { field: 'q1', type: 'quantitative' }, x2: { field: 'q3' }, color: colour, stroke: colour } },
@@ -223,7 +236,7 @@ export function distributionSpec(rows: (ConceptPerformance & { model: string })[
 export function nodeTypeSpec(rows: (NodeTypePerformance & { model: string })[]): TopLevelSpec {
   const models = [...new Set(rows.map((r) => r.model))];
   const data = rows.map((r) => ({ language: r.language, nodeType: r.nodeType, model: r.model, mean: r.meanLogprob, lo: r.ci[0], hi: r.ci[1] }));
-  const y: YEncoding = { field: 'nodeType', type: 'nominal', sort: { field: 'mean', op: 'mean', order: 'ascending' }, title: null };
+  const y: YEncoding = { field: 'nodeType', type: 'nominal', sort: { field: 'mean', op: 'min', order: 'ascending' }, title: null };
   return {
     $schema: VEGA_LITE,
     data: { values: data },
