@@ -32,11 +32,11 @@ function withCommonOptions(command: Command): Command {
     .option('--json', 'print a summary as JSON');
 }
 
-async function run(io: CliIO, models: string[], opts: ReportCliOptions): Promise<void> {
+async function run(io: CliIO, models: string[], opts: ReportCliOptions, architectures?: { name: string; models: string[] }[]): Promise<void> {
   const config = loadReportConfig(opts.config);
-  const name = models.map((m) => m.replace(/^[a-z]+:/, '').split(/[\\/#]/).filter(Boolean).pop()?.replace(/\.[a-z]+$/, '') ?? 'model').join('-vs-');
+  const name = architectures ? architectures.map((a) => a.name).join('-vs-') : models.map((m) => m.replace(/^[a-z]+:/, '').split(/[\\/#]/).filter(Boolean).pop()?.replace(/\.[a-z]+$/, '') ?? 'model').join('-vs-');
   const result: ReportResult = await buildReport({
-    models, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
+    models, architectures, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
     title: opts.title ?? config.title ?? undefined, seed: opts.seed ?? config.seed, bootstrapReplicates: opts.bootstrap ?? config.bootstrap,
     alpha: config.alpha, caliper: config.caliper, configFile: opts.config, command: ['codegen-eval', ...process.argv.slice(2)],
     modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
@@ -58,10 +58,30 @@ export function reportCommand(io: CliIO): Command {
 export function compareCommand(io: CliIO): Command {
   return withCommonOptions(new Command('compare')
     .description('compare models on the same snippets (the first is the baseline): per concept, paired differences with CIs, Wilcoxon and bootstrap p, BH q; one report')
-    .requiredOption('--models <specs>', 'comma-separated model specs, at least two, e.g. builtin:models/gru,builtin:models/gpt'))
-    .action(async (opts: ReportCliOptions & { models: string }) => {
-      const models = opts.models.split(',').map((m) => m.trim()).filter(Boolean);
-      if (models.length < 2) throw new UsageError(`compare needs at least two models, got ${models.length}`, 'pass --models A,B (or use report --model A for one model)');
-      return run(io, models, opts);
+    .requiredOption('--models <specs...>', 'comma-separated model specs, at least two (builtin:models/gru,builtin:models/gpt); or architectures of several training runs each: gpt=a,b,c gru=d,e,f'))
+    .action(async (opts: ReportCliOptions & { models: string[] }) => {
+      const { models, architectures } = parseModelGroups(opts.models);
+      if ((architectures?.length ?? models.length) < 2) throw new UsageError(`compare needs at least two models, got ${architectures?.length ?? models.length}`, 'pass --models A,B, or --models gpt=a,b gru=c,d for architectures of several runs (or use report --model A for one model)');
+      return run(io, models, opts, architectures);
     });
+}
+
+/** `A,B` (one run each) or `name=a,b name2=c,d` (architectures of several training runs). */
+export function parseModelGroups(args: string[]): { models: string[]; architectures?: { name: string; models: string[] }[] } {
+  const grouped = args.filter((a) => /^[^=:/]+=/.test(a));
+  if (grouped.length === 0) return { models: args.flatMap((a) => a.split(',')).map((m) => m.trim()).filter(Boolean) };
+  if (grouped.length !== args.length) throw new UsageError(`--models mixes architectures (NAME=specs) with plain specs: ${args.filter((a) => !grouped.includes(a)).join(' ')}`, 'write every model as NAME=spec1,spec2,... or none');
+  const architectures = args.map((a) => {
+    const name = a.slice(0, a.indexOf('='));
+    const models = a.slice(a.indexOf('=') + 1).split(',').map((m) => m.trim()).filter(Boolean);
+    if (models.length === 0) throw new UsageError(`--models ${a}: no model specs after '${name}='`, 'write NAME=spec1,spec2,...');
+    return { name, models };
+  });
+  const names = architectures.map((x) => x.name);
+  const dupName = names.find((n, i) => names.indexOf(n) !== i);
+  if (dupName) throw new UsageError(`--models names the architecture '${dupName}' twice`, 'give each architecture one NAME=... with all its runs');
+  const all = architectures.flatMap((x) => x.models);
+  const dupModel = all.find((m, i) => all.indexOf(m) !== i);
+  if (dupModel) throw new UsageError(`--models lists ${dupModel} twice`, 'each training run belongs to one architecture, once');
+  return { models: all, architectures };
 }

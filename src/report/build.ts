@@ -23,6 +23,7 @@ import { adjustmentCovariates } from '../testbeds/treatments.ts';
 import { COVARIATE_NAMES } from '../syntax/covariates.ts';
 import type { TestbedManifest } from '../testbeds/build.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { UsageError } from '../util/errors.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, TOKENS_AFTER_EDIT, type ModelAnalysis } from './analyze.ts';
@@ -33,6 +34,11 @@ import { compareModels, type ModelDifference } from './compare.ts';
 
 export interface ReportOptions {
   models: string[];
+  /**
+   * Architectures of several training runs each (seeds): their member specs must all be in
+   * `models`; the comparison is then between architectures, with between-run variation.
+   */
+  architectures?: { name: string; models: string[] }[];
   /** Testbed folders or names; default: the testbeds of conf/testbeds.conf. */
   testbeds?: string[];
   out: string;
@@ -85,6 +91,10 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const pdfSkipped = options.pdf !== false && !browser
     ? 'no Chromium found, so no report.pdf: install one (Debian/Ubuntu: sudo apt install chromium; macOS: Google Chrome) or set CODEGEN_EVAL_CHROMIUM=/path/to/chrome, then rerun (scores are cached); --no-pdf silences this'
     : undefined;
+  for (const arch of options.architectures ?? []) {
+    const missing = arch.models.filter((m) => !options.models.includes(m));
+    if (missing.length) throw new UsageError(`architecture ${arch.name}: ${missing.join(', ')} not among the models`, 'list every training run of an architecture in models too');
+  }
   const testbedSpecs = options.testbeds?.length ? options.testbeds : readTestbedPlan().testbeds.map((t) => t.name);
   const testbeds = testbedSpecs.map((spec) => openTestbed(spec));
   const warnings: string[] = [];
@@ -114,9 +124,11 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     modelRows.push({ spec: requested, kind: model.kind, details, tokens, identity: model.identity });
   }
   adjustAll(analyses);
-  const comparisons = analyses.length > 1
-    ? await compareModels({ db, models: analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })), originals, seed, bootstrapReplicates: replicates, alpha })
-    : [];
+  const runIdsOf = (spec: string) => Object.values(analyses.find((a) => a.model === spec)!.runIds);
+  const compared = options.architectures?.length
+    ? options.architectures.map((arch) => ({ name: arch.name, runIds: [], seeds: arch.models.map((spec) => ({ name: spec, runIds: runIdsOf(spec) })) }))
+    : analyses.length > 1 ? analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })) : [];
+  const comparisons = compared.length > 1 ? await compareModels({ db, models: compared, originals, seed, bootstrapReplicates: replicates, alpha }) : [];
   const font = fontWarning();
   if (font) warnings.push(font);
   // the overall outcome's diagnostics in full; per-concept ones counted (results.json keeps every one)
@@ -198,7 +210,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const testbedHashes = await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) })));
   const runIds = analyses.flatMap((a) => Object.values(a.runIds));
   const view = {
-    title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.models.join(' vs ')}` : `Code-completion model report: ${options.models[0]}`),
+    title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.architectures?.length ? options.architectures.map((a) => `${a.name} (${a.models.length} runs)`).join(' vs ') : options.models.join(' vs ')}` : `Code-completion model report: ${options.models[0]}`),
     generated: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     toolVersion: TOOL_VERSION,
     seed,
@@ -258,15 +270,19 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     db,
     runIds: runIds.join(', '),
     alpha,
+    comparisonSeeded: comparisons.some((c) => c.seeds !== null),
     comparisonTables: [...new Set(comparisons.map((c) => c.candidate))].map((candidate) => ({
       title: `${candidate} − ${comparisons.find((c) => c.candidate === candidate)!.baseline}`,
+      seeded: comparisons.some((c) => c.candidate === candidate && c.seeds !== null),
       rows: comparisons.filter((c) => c.candidate === candidate).map((c) => ({
+        seedSd: c.seeds ? `${c.seeds.sdBaseline === null ? '–' : f(c.seeds.sdBaseline, 4)} / ${c.seeds.sdCandidate === null ? '–' : f(c.seeds.sdCandidate, 4)}` : '–',
+        qSeeds: c.seeds?.q === null || c.seeds?.q === undefined ? '–' : pv(c.seeds.q),
         concept: c.concept, snippets: c.snippets, baseline: f(c.baselineMean), candidate: f(c.candidateMean), estimate: f(c.estimate, 4), ci: ci(c.ci, 4),
         p: pv(c.p), pWilcoxon: pv(c.pWilcoxon), pBootstrap: pv(c.pBootstrap), q: pv(c.q), delta: f(c.cliffsDelta, 2), winner: c.winner ?? (c.verdict === 'disagree' ? 'disagree' : '–'), significant: c.winner !== null,
       })),
     })),
     examples,
-    methods: methodsText({ adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
+    methods: methodsText({ seeded: comparisons.some((c) => c.seeds !== null), adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
     command: options.command ? options.command.join(' ') : '(library call)',
     configFile: options.configFile ?? '(none: defaults)',
     testbedHashes: testbedHashes.map((t) => `${t.name} ${t.sha256.slice(0, 16)}`).join(', '),
@@ -345,14 +361,14 @@ async function hardestSnippets(analyses: ModelAnalysis[], testbeds: TestbedHandl
 }
 
 /** The methods section, from what was actually run. */
-function methodsText(run: { adjustments: string; paired: boolean; observational: boolean; comparison: boolean; replicates: number; seed: number; alpha: number; caliper: number }): string[] {
+function methodsText(run: { seeded: boolean; adjustments: string; paired: boolean; observational: boolean; comparison: boolean; replicates: number; seed: number; alpha: number; caliper: number }): string[] {
   const text = [
     `Scores. Each model gives a log-probability (natural log) to every token of every snippet given the tokens before it. Tokens are tied to AST nodes by character span (a token overlapping several nodes counts for each) and nodes to programming concepts by the language's taxonomy (conf/concepts). A snippet's score on a concept is the mean log-prob of the concept's tokens; snippets without tokens of a concept do not enter its analysis.`,
     `Decomposition. The concept profile is computed on the original code: the control arms of paired testbeds (an arm that is itself edited, as a random-mask control, is left out) and both arms of observational testbeds. The same function sits in several testbeds; it counts once (the first testbed that holds it), since copies are not independent draws and would make the intervals too narrow. Concept means are averaged over functions within each language and reported per language, never pooled: languages differ in difficulty for a model more than concepts do and their concept mix differs, so a pooled ranking would rank languages (Simpson 1951). 95% intervals are percentile bootstrap intervals over functions (${run.replicates} replicates, seed ${run.seed}; Efron & Tibshirani 1993), which treat the functions of a language as independent draws.`,
   ];
   if (run.paired) text.push(`Interventions. Within a pair the edited snippet differs from the original by the intervention alone, so the mean paired difference estimates its average causal effect on the snippets of the testbed, without modelling confounders. Paired t intervals (normality of the mean difference), Wilcoxon signed-rank p-values (symmetry, no normality), Cliff's delta as the effect size (Cliff 1993). Besides the snippet means per concept, outcomes located by the edit, from the edit offsets each treated row records: "(edited tokens)", the tokens at the edit site, and "(next ${TOKENS_AFTER_EDIT} tokens)", the tokens that follow it, where every edit replaces text (a mutation: surprise at and right after the edit, as bug-detection studies measure it; Ray et al. 2016), and "(unchanged code)", the tokens on code both arms share (a deletion's effect on the code left, apart from the removal of the deleted tokens themselves). A whole-snippet mean dilutes an edit of one token over the snippet and mixes a deletion's change of composition with its effect on the code.`);
   if (run.observational) text.push(`Observed properties. The effect of a property that cannot be edited in is identified only under no unmeasured confounding and overlap, given the measured covariates (size, AST depth, node count, cyclomatic complexity, ..., language). Each property's adjustment set leaves out the covariates it determines (${run.adjustments}); a mediator adjusted for would remove part of the effect (Rosenbaum 1984). Three estimators with different modelling assumptions: 1:1 nearest-neighbour matching on a logistic propensity score without replacement, caliper ${run.caliper} SD (ATT; Abadie-Imbens standard errors; Ho et al. 2007, Abadie & Imbens 2006); linear regression adjustment with HC3 standard errors (ATE; MacKinnon & White 1985); augmented inverse-probability weighting (doubly robust, Robins et al. 1994) on the units whose propensity lies in [α, 1 − α], α by the optimal rule of Crump et al. (2009), so that it estimates the ATE of the units kept (stated beside each estimate); an AIPW estimate whose largest weight still exceeds a tenth of the sample is greyed and is not a finding. Balance is shown as standardised mean differences; the placebo-treatment and random-common-cause refutations follow DoWhy (Sharma & Kiciman 2020).`);
-  if (run.comparison) text.push(`Model comparison. Models are compared on the same snippets in nats per character (the sum of a concept's token log-probs over the characters they cover), which does not depend on the tokenizer. Paired differences with paired t intervals, Wilcoxon signed-rank p-values and paired bootstrap p-values (${run.replicates} replicates). The decision rule is the one the CI gate uses: a model is said to be better on a concept only when the BH q-value of the paired t test is below ${run.alpha} and the signed-rank test is significant at ${run.alpha} in the same direction; when the mean and the signed-rank statistic point opposite ways, the row says "disagree" and no one is called better (a mean moved by a few large differences is not a typical improvement).`);
+  if (run.comparison) text.push(`Model comparison. Models are compared on the same snippets in nats per character (the sum of a concept's token log-probs over the characters they cover), which does not depend on the tokenizer. Paired differences with paired t intervals, Wilcoxon signed-rank p-values and paired bootstrap p-values (${run.replicates} replicates). The decision rule is the one the CI gate uses: a model is said to be better on a concept only when the BH q-value of the paired t test is below ${run.alpha} and the signed-rank test is significant at ${run.alpha} in the same direction; when the mean and the signed-rank statistic point opposite ways, the row says "disagree" and no one is called better (a mean moved by a few large differences is not a typical improvement).${run.seeded ? ' Models given as several training runs (seeds) are compared as architectures: a function\'s value is its mean over the runs, the standard deviation between the runs\' means is shown beside each difference, and a model is called better only when the runs\' means also differ (Welch t test over runs, BH-adjusted, same direction); one run per architecture would make the comparison one of checkpoints.' : ''}`);
   text.push(`Multiple testing. q-values are Benjamini-Hochberg adjusted over every test in the report (Benjamini & Hochberg 1995); findings are stated at q < ${run.alpha}.`);
   return text;
 }

@@ -14,7 +14,9 @@ import { ScoresReader } from '../score/store.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
 import { mean } from '../stats/mean.ts';
 import { decidePairedDifferences, type DifferenceVerdict } from '../stats/pairedDecision.ts';
-import { pairedTTest } from '../stats/ttest.ts';
+import { pairedTTest, welchTTest } from '../stats/ttest.ts';
+import { pAdjust } from '../stats/padjust.ts';
+import { variance } from '../stats/variance.ts';
 import { signedRankTest } from '../stats/wilcoxon.ts';
 import { createRandom } from '../util/random.ts';
 
@@ -37,6 +39,12 @@ export interface ModelDifference {
   /** The decision rule's verdict for the candidate, and what qualifies it. */
   verdict: DifferenceVerdict;
   notes: string[];
+  /**
+   * With several training runs (seeds) per model: each run's mean on the same functions, their SDs
+   * (between-seed variation), and the Welch t p (BH q) of a difference between the runs' means.
+   * The function-level numbers above then use each function's mean over the runs.
+   */
+  seeds: { baseline: number[]; candidate: number[]; sdBaseline: number | null; sdCandidate: number | null; p: number | null; q: number | null } | null;
 }
 
 /**
@@ -97,7 +105,8 @@ export function pairedBootstrapP(d: readonly number[], replicates: number, seed:
 
 export interface CompareInput {
   db: string;
-  models: { name: string; runIds: string[] }[];
+  /** Each model's runs; `seeds`: several training runs of one architecture, each with its runs. */
+  models: { name: string; runIds: string[]; seeds?: { name: string; runIds: string[] }[] }[];
   /** The rows of original code, each function once (testbeds/read.ts originalSnippets). */
   originals: Map<string, Map<string, string>>;
   seed: number;
@@ -106,35 +115,63 @@ export interface CompareInput {
 }
 
 /** Every model after the first against the first (the baseline). */
+/** A model's values per function: the mean over its training runs (seeds) that all scored the function. */
+async function modelValues(db: string, model: CompareInput['models'][number], originals: CompareInput['originals']): Promise<{ combined: Map<string, number>; seeds: Map<string, number>[] }> {
+  const runSets = model.seeds?.length ? model.seeds.map((s) => s.runIds) : [model.runIds];
+  const seeds = await Promise.all(runSets.map(async (runIds) => new Map([...await snippetMetric(db, runIds, originals)].map(([k, v]) => [k, v.value]))));
+  const combined = new Map<string, number>();
+  for (const [key, value] of seeds[0]) {
+    let sum = value;
+    let all = true;
+    for (const other of seeds.slice(1)) {
+      const v = other.get(key);
+      if (v === undefined) { all = false; break; }
+      sum += v;
+    }
+    if (all) combined.set(key, sum / seeds.length);
+  }
+  return { combined, seeds };
+}
+
 export async function compareModels(input: CompareInput): Promise<ModelDifference[]> {
   const [baseline, ...candidates] = input.models;
-  const base = new Map([...await snippetMetric(input.db, baseline.runIds, input.originals)].map(([k, v]) => [k, v.value]));
+  const baseValues = await modelValues(input.db, baseline, input.originals);
+  const base = baseValues.combined;
   const results: ModelDifference[] = [];
   const family: { name: string; d: number[] }[] = [];
+  const seedPs: number[] = [];
   for (const candidate of candidates) {
-    const other = new Map([...await snippetMetric(input.db, candidate.runIds, input.originals)].map(([k, v]) => [k, v.value]));
-    const byConcept = new Map<string, { a: number[]; b: number[] }>();
+    const candidateValues = await modelValues(input.db, candidate, input.originals);
+    const other = candidateValues.combined;
+    const byConcept = new Map<string, { a: number[]; b: number[]; keys: string[] }>();
     for (const [key, a] of base) {
       const b = other.get(key);
       if (b === undefined) continue;
       const concept = key.slice(0, key.indexOf('\u0000'));
-      const e = byConcept.get(concept) ?? { a: [], b: [] };
+      const e = byConcept.get(concept) ?? { a: [], b: [], keys: [] };
       e.a.push(a);
       e.b.push(b);
+      e.keys.push(key);
       byConcept.set(concept, e);
     }
-    for (const [concept, { a, b }] of [...byConcept].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    for (const [concept, { a, b, keys }] of [...byConcept].sort(([x], [y]) => (x < y ? -1 : 1))) {
       if (a.length < 5) continue;
       const d = b.map((v, i) => v - a[i]);
       if (d.every((v) => v === d[0])) continue;
       const t = pairedTTest(b, a);
       const pBootstrap = pairedBootstrapP(d, input.bootstrapReplicates, input.seed);
+      // each training run's mean on the same functions: the unit of an architecture comparison
+      const seedMeans = (values: Map<string, number>[]) => values.map((m) => mean(keys.map((k) => m.get(k)!)));
+      const seeds = baseValues.seeds.length > 1 || candidateValues.seeds.length > 1 ? { baseline: seedMeans(baseValues.seeds), candidate: seedMeans(candidateValues.seeds) } : null;
+      const pSeeds = seeds && seeds.baseline.length >= 2 && seeds.candidate.length >= 2 ? welchTTest(seeds.candidate, seeds.baseline).p : null;
       results.push({
         baseline: baseline.name, candidate: candidate.name, concept, snippets: d.length, baselineMean: mean(a), candidateMean: mean(b),
         estimate: t.estimate, ci: t.ci, p: t.p, pWilcoxon: signedRankTest(b, a).p, pBootstrap, q: NaN, cliffsDelta: cliffsDelta(b, a), winner: null,
         verdict: 'no difference shown', notes: [],
+        seeds: seeds ? { ...seeds, sdBaseline: seeds.baseline.length > 1 ? Math.sqrt(variance(seeds.baseline)) : null, sdCandidate: seeds.candidate.length > 1 ? Math.sqrt(variance(seeds.candidate)) : null, p: pSeeds, q: null } : null,
       });
       family.push({ name: `${candidate.name}\u0000${concept}`, d });
+      if (pSeeds !== null) seedPs.push(results.length - 1);
     }
   }
   // one family: every concept of every candidate
@@ -145,5 +182,18 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
     r.notes = x.notes;
     r.winner = x.difference === 'better' ? r.candidate : x.difference === 'worse' ? r.baseline : null;
   });
+  // with several training runs per model, a winner must also hold between runs (BH over the family)
+  if (seedPs.length) {
+    pAdjust(seedPs.map((i) => results[i].seeds!.p!), 'BH').forEach((q, j) => {
+      const r = results[seedPs[j]];
+      r.seeds!.q = q;
+      const seedDirection = mean(r.seeds!.candidate) - mean(r.seeds!.baseline);
+      if (r.winner !== null && !(q < input.alpha && Math.sign(seedDirection) === Math.sign(r.estimate))) {
+        r.notes.push(`the difference between training runs does not hold up (Welch t over ${r.seeds!.baseline.length} and ${r.seeds!.candidate.length} runs, q ${q < 0.001 ? '< 0.001' : `= ${q.toFixed(3)}`}): true of these checkpoints, not shown for the architectures`);
+        r.verdict = 'no difference shown';
+        r.winner = null;
+      }
+    });
+  }
   return results;
 }

@@ -30,8 +30,9 @@ async function naturalLanguageSpans(code: string, language: 'python' | 'javascri
 /**
  * `editSurprise`: added to the treated arm's tokens that overlap an edit site the row records
  * (meta.edits), where the edit put text: a model surprised by a mutation exactly where it is.
+ * `offset`: added to every token, as one training run of a model differs from another.
  */
-export async function simulate(file: string, testbeds: string[], seed = 7, naturalLanguageBonus = 0, editSurprise = 0): Promise<void> {
+export async function simulate(file: string, testbeds: string[], seed = 7, naturalLanguageBonus = 0, editSurprise = 0, offset = 0): Promise<void> {
   const lines: string[] = [];
   const noise = normals(seed);
   for (const name of testbeds) {
@@ -55,7 +56,7 @@ export async function simulate(file: string, testbeds: string[], seed = 7, natur
         const end = start + m[0].length;
         tokens.push(m[0]);
         offsets.push([start, end]);
-        let lp = -2 + snippetNoise + lengthEffect + 0.3 * noise();
+        let lp = -2 + offset + snippetNoise + lengthEffect + 0.3 * noise();
         if (nl.some(([a, b]) => start < b && end > a)) lp += -2 + naturalLanguageBonus;
         if (testbed.manifest.design === 'paired' && row.arm === 'treated') lp += 0.5;
         if (sites.some(([a, b]) => start < b && end > a)) lp += editSurprise;
