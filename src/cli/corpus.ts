@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
 import { Progress } from '../util/progress.ts';
 import { table, toJson } from './format.ts';
-import { collect, parseLanguages, parsePositiveInt, type CliIO } from './shared.ts';
+import { collect, parseLanguages, parsePositiveInt, type CliIO, splitFromOptions, splitOptions, type SplitCliOptions } from './shared.ts';
 import { exportSnippets } from '../corpus/export.ts';
 
 export function corpusCommand(io: CliIO): Command {
@@ -49,9 +49,11 @@ export function corpusCommand(io: CliIO): Command {
     .option('--min-lines <n>', 'source trees: skip units shorter than n lines', parsePositiveInt)
     .option('--max-chars <n>', 'skip snippets longer than n characters', parsePositiveInt)
     .option('--set <key=value>', 'a field to add to every record, e.g. license=MIT (repeatable)', collect, [])
+    .addOption(splitOptions()[0]).addOption(splitOptions()[1]).addOption(splitOptions()[2]).addOption(splitOptions()[3])
     .option('--strict', 'treat a bad record as an error')
     .option('--quiet', 'no progress line')
-    .action(async (opts: { corpus: string; out: string; lang?: string; minLines?: number; maxChars?: number; set: string[]; strict?: boolean; quiet?: boolean }) => {
+    .action(async (opts: { corpus: string; out: string; lang?: string; minLines?: number; maxChars?: number; set: string[]; strict?: boolean; quiet?: boolean } & SplitCliOptions) => {
+      const split = splitFromOptions(opts);
       const source = await resolveCorpus(opts.corpus);
       const skips = new SkipLog({ strict: opts.strict, warn: (m) => io.err(m) });
       const progress = new Progress({ label: 'export', unit: 'B', total: source.totalBytes, quiet: opts.quiet });
@@ -60,6 +62,7 @@ export function corpusCommand(io: CliIO): Command {
         languages: opts.lang ? parseLanguages(opts.lang) : undefined,
         minLines: opts.minLines,
         maxChars: opts.maxChars,
+        split,
         onProgress: (done) => progress.update(done),
       }), opts.out, extra);
       progress.finish();

@@ -1,3 +1,4 @@
+import { formatP } from '../stats/formatP.ts';
 import { Command, Option } from 'commander';
 import { causalQuestion, type EstimateOptions } from '../stats/effect.ts';
 import { estimateEffectParallel } from '../stats/bootstrapParallel.ts';
@@ -70,17 +71,17 @@ export function effectCommand(io: CliIO): Command {
         return io.out(toJson({ ...estimate, refutations: compact }));
       }
       const pct = Math.round(estimate.level * 100);
-      io.out(`${estimate.estimand} of ${opts.treatment} on ${opts.outcome} by ${estimate.method}: ${fixed(estimate.estimate, 4)} (${pct}% CI ${fixed(estimate.ci[0], 4)} to ${fixed(estimate.ci[1], 4)}), SE ${fixed(estimate.se, 4)}, p = ${estimate.p.toPrecision(3)}`);
+      io.out(`${estimate.estimand} of ${opts.treatment} on ${opts.outcome} by ${estimate.method}: ${fixed(estimate.estimate, 4)} (${pct}% CI ${fixed(estimate.ci[0], 4)} to ${fixed(estimate.ci[1], 4)}), SE ${fixed(estimate.se, 4)}, ${formatP(estimate.p)}`);
       io.out(`  units: ${estimate.n.total} (${estimate.n.treated} treated, ${estimate.n.control} control); used ${estimate.n.used}${estimate.n.matchedTreated !== undefined ? ` (matched ${estimate.n.matchedTreated} treated, ${estimate.n.matchedControl} control)` : ''}; dropped ${estimate.n.dropped}`);
       io.out(`  standard error: ${estimate.inference.se}; interval: ${estimate.inference.interval}${estimate.inference.df !== null ? ` with ${fixed(estimate.inference.df, 0)} df` : ''}`);
       const balance = estimate.diagnostics.balance;
       if (balance) {
         io.out('');
         io.out(table(['balance', 'SMD before', ...(balance.after ? ['SMD after'] : []), 'var ratio before', ...(balance.after ? ['var ratio after'] : [])], balance.before.map((row, i) => [
-          row.variable, fixed(row.smd), ...(balance.after ? [fixed(balance.after[i].smd)] : []), fixed(row.varianceRatio, 2), ...(balance.after ? [fixed(balance.after[i].varianceRatio, 2)] : []),
+          row.label, fixed(row.smd), ...(balance.after ? [fixed(balance.after[i].smd)] : []), fixed(row.varianceRatio, 2), ...(balance.after ? [fixed(balance.after[i].varianceRatio, 2)] : []),
         ])));
       }
       for (const w of estimate.diagnostics.warnings) io.err(`warning: ${w}`);
-      for (const r of refutations) io.out(`\nrefutation ${r.refuter}: ${r.verdict.toUpperCase()} (new estimate ${fixed(r.newEstimate, 4)}${r.p !== null ? `, p = ${r.p.toPrecision(3)}` : ''})\n  ${r.explanation}`);
+      for (const r of refutations) io.out(`\nrefutation ${r.refuter}: ${r.verdict.toUpperCase()} (new estimate ${fixed(r.newEstimate, 4)}${r.p !== null ? `, ${formatP(r.p)}` : ''})\n  ${r.explanation}`);
     });
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { checkSplit, parseSplitParts, type CorpusSplit } from '../corpus/select.ts';
 import { HF_DTYPES } from '../models/hf.ts';
 import { SCORING_BACKENDS } from '../models/builtin.ts';
 import { normalizeLanguage, type LanguageId } from '../syntax/languages.ts';
@@ -47,4 +48,24 @@ export function dtypeOption(): Option {
 /** --concurrency for the commands that score remote (openai:) models. */
 export function concurrencyOption(): Option {
   return new Option('--concurrency <n>', 'openai: requests in flight').argParser(parsePositiveInt).default(4);
+}
+
+/** The split options shared by `testbed build` and `corpus export`. */
+export function splitOptions(): Option[] {
+  return [
+    new Option('--split <parts>', 'split the corpus by file or repository into named parts, e.g. train=0.8,test=0.2 (with --take)'),
+    new Option('--split-by <unit>', 'what a split keeps together').choices(['file', 'repo']).default('file'),
+    new Option('--take <part>', 'the part of --split to read'),
+    new Option('--split-seed <n>', 'seed of the split (the same seed gives the same parts in every command)').argParser(parseInteger).default(0),
+  ];
+}
+
+export interface SplitCliOptions { split?: string; splitBy: 'file' | 'repo'; take?: string; splitSeed: number }
+
+export function splitFromOptions(opts: SplitCliOptions): CorpusSplit | undefined {
+  if (opts.split === undefined && opts.take === undefined) return undefined;
+  if (opts.split === undefined || opts.take === undefined) throw new UsageError('--split and --take go together', 'e.g. --split train=0.8,test=0.2 --take test');
+  const split: CorpusSplit = { by: opts.splitBy, parts: parseSplitParts(opts.split), take: opts.take, seed: opts.splitSeed };
+  checkSplit(split);
+  return split;
 }

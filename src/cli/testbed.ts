@@ -4,7 +4,7 @@ import { Progress } from '../util/progress.ts';
 import { packagePath } from '../util/paths.ts';
 import { buildPlan, DEFAULT_PLAN, readTestbedPlan } from '../testbeds/plan.ts';
 import { fixed, table, toJson } from './format.ts';
-import { collect, parseLanguages, parsePositiveInt, parseInteger, type CliIO } from './shared.ts';
+import { collect, parseLanguages, parsePositiveInt, parseInteger, type CliIO, splitFromOptions, splitOptions, type SplitCliOptions } from './shared.ts';
 
 export function testbedCommand(io: CliIO): Command {
   const cmd = new Command('testbed').description('build and inspect covariate testbeds');
@@ -19,21 +19,23 @@ export function testbedCommand(io: CliIO): Command {
     .option('--lang <languages>', 'only these languages, comma-separated (python,java,javascript,go,php,ruby)')
     .option('--partition <names>', 'CodeSearchNet partitions to read, comma-separated (train,valid,test)')
     .option('--limit <n>', 'stop after n pairs (or n snippets when observational)', parsePositiveInt)
-    .option('--limit-per-lang <n>', 'take at most n pairs (or snippets) per language', parsePositiveInt)
+    .option('--limit-per-lang <n>', 'take at most the first n pairs (or snippets) per language, in corpus order', parsePositiveInt)
+    .option('--sample <n>', 'a seeded random sample of n pairs (or snippets) per language (--seed), whatever the corpus order', parsePositiveInt)
     .option('--seed <n>', 'random seed', parseInteger, 0)
     .option('--max-chars <n>', 'skip snippets longer than n characters', parsePositiveInt)
     .option('--min-lines <n>', 'source trees: skip units shorter than n lines', parsePositiveInt)
     .option('--max-line-bytes <n>', 'JSONL: skip lines longer than n bytes', parsePositiveInt)
     .option('--concepts <lang=file>', 'a concept taxonomy file for a language (repeatable)', collect, [])
+    .addOption(splitOptions()[0]).addOption(splitOptions()[1]).addOption(splitOptions()[2]).addOption(splitOptions()[3])
     .option('--strict', 'treat a bad input record as an error instead of skipping it')
     .requiredOption('--out <dir>', 'output folder, e.g. testbeds/NAME')
     .option('--json', 'print the manifest as JSON')
     .option('--quiet', 'no progress line')
     .action(async (opts: {
       corpus: string; intervention?: string; treatment?: string; param: string[]; lang?: string; partition?: string;
-      limit?: number; limitPerLang?: number; seed: number; maxChars?: number; minLines?: number; maxLineBytes?: number; concepts: string[];
+      limit?: number; limitPerLang?: number; sample?: number; seed: number; maxChars?: number; minLines?: number; maxLineBytes?: number; concepts: string[];
       strict?: boolean; out: string; json?: boolean; quiet?: boolean;
-    }) => {
+    } & SplitCliOptions) => {
       const progress = new Progress({ label: 'testbed', unit: 'B', quiet: opts.quiet || !io.stderrIsTTY && opts.json });
       const taxonomies = Object.fromEntries(opts.concepts.map((pair) => {
         const [lang, file] = pair.split('=');
@@ -49,6 +51,8 @@ export function testbedCommand(io: CliIO): Command {
         partitions: opts.partition?.split(',').map((s) => s.trim()),
         limit: opts.limit,
         limitPerLanguage: opts.limitPerLang,
+        sample: opts.sample,
+        split: splitFromOptions(opts),
         seed: opts.seed,
         maxChars: opts.maxChars,
         minLines: opts.minLines,

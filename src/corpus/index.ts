@@ -10,6 +10,7 @@ import { languageForPath, type LanguageId } from '../syntax/languages.ts';
 import { expandGlob, hasGlob } from './glob.ts';
 import { readJsonlSnippets } from './jsonl.ts';
 import { SkipLog } from './skips.ts';
+import { checkSplit, splitPart, type CorpusSplit } from './select.ts';
 import { readSourceTree, walkFiles, DEFAULT_EXCLUDED_DIRS } from './sourceTree.ts';
 import type { Snippet } from './types.ts';
 
@@ -32,6 +33,8 @@ export interface CorpusOptions {
   /** Minimum lines of a unit extracted from source files. */
   minLines?: number;
   maxChars?: number;
+  /** Read only one part of a split by file or repository (select.ts). */
+  split?: CorpusSplit;
   /** Reports progress as (bytes read, total bytes). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -95,6 +98,16 @@ export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, '
  * counted in `skips`; with `strict` the first one is an error.
  */
 export async function* readCorpus(source: CorpusSource, skips: SkipLog, options: CorpusOptions = {}): AsyncGenerator<Snippet> {
+  const split = options.split;
+  if (!split) {
+    yield* readAllSnippets(source, skips, options);
+    return;
+  }
+  checkSplit(split);
+  for await (const snippet of readAllSnippets(source, skips, options)) if (splitPart(snippet, split) === split.take) yield snippet;
+}
+
+async function* readAllSnippets(source: CorpusSource, skips: SkipLog, options: CorpusOptions): AsyncGenerator<Snippet> {
   const languages = options.languages?.length ? new Set(options.languages) : undefined;
   let doneBytes = 0;
   if (source.kind === 'source-tree') {

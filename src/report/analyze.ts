@@ -268,7 +268,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
           const b = keep[0].diagnostics.balance;
           balance = {
             testbed: m.name,
-            rows: b.before.map((row, i) => ({ variable: row.variable, before: row.smd, after: b.after![i].smd })),
+            rows: b.before.map((row, i) => ({ variable: row.label, before: row.smd, after: b.after![i].smd })),
             overlap: [],
           };
           try {

@@ -17,7 +17,8 @@ import { openModel, type OpenOptions } from '../models/index.ts';
 import { scoreTestbed, sha256Files } from '../score/score.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
-import { openTestbed, originalSnippets, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
+import { openTestbed, originalCodeHashes, originalSnippets, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
+import { readTrainingCorpus } from '../train/corpusRecord.ts';
 import { inspectTestbed } from '../testbeds/inspect.ts';
 import { adjustmentCovariates } from '../testbeds/treatments.ts';
 import { COVARIATE_NAMES } from '../syntax/covariates.ts';
@@ -101,7 +102,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
 
   const originals = await originalSnippets(testbeds);
   const analyses: ModelAnalysis[] = [];
-  const modelRows: { spec: string; kind: string; details: string; tokens: number; identity: string }[] = [];
+  const modelRows: { spec: string; kind: string; details: string; tokens: number; identity: string; trainingOverlap: TrainingOverlap | null }[] = [];
   for (const requested of options.models) {
     const model = await openModel(requested, options.modelOptions);
     const runs: { testbed: string; runId: string; manifest: TestbedManifest; dir: string }[] = [];
@@ -116,12 +117,16 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     } finally {
       await model.dispose();
     }
+    const trainingOverlap = await trainingDataOverlap(model.info, testbeds, originals);
+    if (trainingOverlap && trainingOverlap.inTraining > 0) {
+      warnings.push(`${requested}: ${trainingOverlap.inTraining} of ${trainingOverlap.functions} testbed functions (${(100 * trainingOverlap.inTraining / trainingOverlap.functions).toFixed(0)}%) are in the model's training data (${trainingOverlap.corpus}, exact code): scores on them measure memorisation as well as prediction; build testbeds from a held-out split (testbed build --split train=0.9,test=0.1 --take test, with the model trained on --take train)`);
+    }
     log(`analysing ${requested}`);
     const analysis = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper, originals });
     analyses.push(analysis);
     const info = model.info;
     const details = Object.keys(info).filter((k) => ['string', 'number', 'boolean'].includes(typeof info[k])).map((k) => `${k} ${String(info[k])}`).join(', ');
-    modelRows.push({ spec: requested, kind: model.kind, details, tokens, identity: model.identity });
+    modelRows.push({ spec: requested, kind: model.kind, details, tokens, identity: model.identity, trainingOverlap });
   }
   adjustAll(analyses);
   const runIdsOf = (spec: string) => Object.values(analyses.find((a) => a.model === spec)!.runIds);
@@ -381,4 +386,18 @@ function adjustmentText(testbeds: TestbedHandle[]): string {
     const left = [...available, 'codeChars'].filter((c) => !adjusted.includes(c) && c !== 'errorNodes');
     return `${t.manifest.name}: adjusted for ${adjusted.join(', ')} and language; left out ${left.join(', ')}`;
   }).join('; ') || 'none here';
+}
+
+/** How many of the testbeds' original functions a model folder's training record holds (null: no record). */
+interface TrainingOverlap { corpus: string; functions: number; inTraining: number }
+
+async function trainingDataOverlap(info: Record<string, unknown>, testbeds: TestbedHandle[], originals: Map<string, Map<string, string>>): Promise<TrainingOverlap | null> {
+  const dir = typeof info.dir === 'string' ? info.dir : null;
+  const record = dir ? readTrainingCorpus(dir) : null;
+  if (!record) return null;
+  const trained = new Set(record.codeHashes);
+  const hashes = await originalCodeHashes(testbeds, originals);
+  let inTraining = 0;
+  for (const h of hashes.values()) if (trained.has(h)) inTraining++;
+  return { corpus: record.corpus.spec, functions: hashes.size, inTraining };
 }

@@ -19,7 +19,10 @@ import { getColumn, isNumeric, type DataTable } from './table.ts';
 import { levelsOf } from './design.ts';
 
 export interface BalanceRow {
+  /** R's name of the column (MatchIt, model.matrix): `languagejavascript` for a level. */
   variable: string;
+  /** The name to print: `language = javascript` for a level of a categorical covariate. */
+  label: string;
   binary: boolean;
   meanTreated: number;
   meanControl: number;
@@ -51,19 +54,19 @@ export interface BalanceInput {
   estimand?: 'ATT' | 'ATC' | 'ATE';
 }
 
-interface Variable { name: string; values: Float64Array; binary: boolean }
+interface Variable { name: string; label: string; values: Float64Array; binary: boolean }
 
 /** The balance table's variables: distance, numeric covariates, one 0/1 column per categorical level. */
 export function balanceVariables(table: DataTable, covariates: readonly string[], distance?: ArrayLike<number>): Variable[] {
   const out: Variable[] = [];
-  if (distance) out.push({ name: 'distance', values: Float64Array.from(distance), binary: false });
+  if (distance) out.push({ name: 'distance', label: 'distance', values: Float64Array.from(distance), binary: false });
   for (const name of covariates) {
     const column = getColumn(table, name);
     if (isNumeric(column)) {
-      out.push({ name, values: column, binary: column.every((v) => v === 0 || v === 1) });
+      out.push({ name, label: name, values: column, binary: column.every((v) => v === 0 || v === 1) });
     } else {
       for (const level of levelsOf(table, name)) {
-        out.push({ name: `${name}${level}`, values: Float64Array.from(column, (v) => (v === level ? 1 : 0)), binary: true });
+        out.push({ name: `${name}${level}`, label: `${name} = ${level}`, values: Float64Array.from(column, (v) => (v === level ? 1 : 0)), binary: true });
       }
     }
   }
@@ -174,6 +177,7 @@ export function balanceTable(input: BalanceInput): BalanceTable {
     }
     return {
       variable: v.name,
+      label: v.label,
       binary: v.binary,
       meanTreated: mt,
       meanControl: mc,

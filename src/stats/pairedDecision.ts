@@ -21,6 +21,7 @@
  * on the mean alone (a CI gate must not pass a candidate whose mean is shown to be worse), but the
  * disagreement of the location test is stated beside it.
  */
+import { formatP } from './formatP.ts';
 import { mean } from './mean.ts';
 import { variance } from './variance.ts';
 import { pAdjust } from './padjust.ts';
@@ -120,8 +121,8 @@ export function decidePairedDifferences(family: readonly { name: string; d: read
       if (x.pWilcoxon < alpha && x.locationDirection === meanDirection) x.difference = meanDirection > 0 ? 'better' : 'worse';
       else if (x.locationDirection !== 0 && x.locationDirection !== meanDirection) {
         x.difference = 'disagree';
-        x.notes.push(`the mean (${x.estimate > 0 ? '+' : ''}${x.estimate.toPrecision(3)}) and the signed-rank test (${x.locationDirection > 0 ? 'favours the candidate' : 'favours the baseline'}, p ${x.pWilcoxon < 0.001 ? '< 0.001' : `= ${x.pWilcoxon.toFixed(3)}`}) point opposite ways: a few large differences drive the mean`);
-      } else x.notes.push(`the mean differs (q ${x.q < 0.001 ? '< 0.001' : `= ${x.q.toFixed(3)}`}) but the signed-rank test does not confirm it (p = ${x.pWilcoxon.toFixed(3)})`);
+        x.notes.push(`the mean (${x.estimate > 0 ? '+' : ''}${x.estimate.toPrecision(3)}) and the signed-rank test (${x.locationDirection > 0 ? 'favours the candidate' : 'favours the baseline'}, ${formatP(x.pWilcoxon)}) point opposite ways: a few large differences drive the mean`);
+      } else x.notes.push(`the mean differs (${formatP(x.q, 'q')}) but the signed-rank test does not confirm it (${formatP(x.pWilcoxon)})`);
     }
     if (x.qWorse < alpha / 2) {
       x.versusMargin = 'regressed';

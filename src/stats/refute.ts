@@ -13,6 +13,7 @@
  *   to the outcome as kY sd(y) U against the estimate's sign (so that it explains part of it away) and
  *   left unadjusted; passes when the estimate keeps its sign and stays beyond its interval's half-width.
  */
+import { formatP } from './formatP.ts';
 import { createRandom, deriveSeed } from '../util/random.ts';
 import { UsageError } from '../util/errors.ts';
 import { normalCdf } from './distributions.ts';
@@ -149,8 +150,8 @@ export function refuteEstimate(q: CausalQuestion, estimate: EffectEstimate, opti
       return {
         refuter, originalEstimate: original, newEstimate: t.mean, newSd: t.sd, p: t.p, simulations: values.length, verdict: passed ? 'passed' : 'failed',
         explanation: passed
-          ? `${what} leaves the estimate where it was (mean ${t.mean.toPrecision(3)}, sd ${t.sd.toPrecision(3)}; p = ${t.p.toPrecision(2)})`
-          : `${what} moves the estimate (mean ${t.mean.toPrecision(3)} against ${original.toPrecision(3)}; p = ${t.p.toPrecision(2)}): the estimate is fragile`,
+          ? `${what} leaves the estimate where it was (mean ${t.mean.toPrecision(3)}, sd ${t.sd.toPrecision(3)}; ${formatP(t.p)})`
+          : `${what} moves the estimate (mean ${t.mean.toPrecision(3)} against ${original.toPrecision(3)}; ${formatP(t.p)}): the estimate is fragile`,
         details: { failedSimulations: failed, ...(refuter === 'subset' ? { fraction } : {}) },
       };
     }

@@ -15,6 +15,7 @@ import { hashCorpus, readCorpus, resolveCorpus, type CorpusOptions } from '../co
 import { SkipLog } from '../corpus/skips.ts';
 import type { Snippet } from '../corpus/types.ts';
 import { taxonomyFor } from '../syntax/concepts.ts';
+import { checkSplit, PerLanguageSample, type CorpusSplit } from '../corpus/select.ts';
 import { COVARIATE_NAMES, computeCovariates } from '../syntax/covariates.ts';
 import type { LanguageId } from '../syntax/languages.ts';
 import { getParser, parseWith } from '../syntax/parser.ts';
@@ -37,8 +38,10 @@ export interface BuildOptions extends Omit<CorpusOptions, 'onProgress'> {
   params?: Record<string, unknown>;
   /** Stop after this many pairs (interventions) or snippets (observational). */
   limit?: number;
-  /** Take at most this many pairs (or snippets) per language. */
+  /** Take at most this many pairs (or snippets) per language: the first in corpus order. */
   limitPerLanguage?: number;
+  /** A seeded random sample of this many pairs (or snippets) per language (corpus/select.ts), not the first. */
+  sample?: number;
   seed?: number;
   /** How the manifest names the corpus (default: the spec as given); plans give the path as written. */
   sourceLabel?: string;
@@ -53,7 +56,7 @@ export interface TestbedManifest {
   design: 'paired' | 'observational';
   treatment: { kind: 'intervention' | 'observational'; name: string; description: string; params: Params; preserves?: string; excludedCovariates?: string[] };
   source: { spec: string; kind: string; files: number; bytes: number; sha256: string };
-  options: { languages: LanguageId[] | 'all'; limit: number | null; limitPerLanguage: number | null; seed: number; partitions: string[] | 'all'; maxChars: number | null; minLines: number | null; taxonomies: Record<string, string> };
+  options: { languages: LanguageId[] | 'all'; limit: number | null; limitPerLanguage: number | null; sample: number | null; split: CorpusSplit | null; seed: number; partitions: string[] | 'all'; maxChars: number | null; minLines: number | null; taxonomies: Record<string, string> };
   counts: {
     snippetsRead: number;
     rows: number;
@@ -98,6 +101,11 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
   for (const [flag, v] of [['--limit', options.limit], ['--limit-per-lang', options.limitPerLanguage]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new UsageError(`${flag} must be a positive whole number`);
   }
+  if (options.sample !== undefined && (options.limit !== undefined || options.limitPerLanguage !== undefined)) {
+    throw new UsageError('--sample draws a random sample per language; it does not combine with --limit or --limit-per-lang (the first n)', 'use one of them');
+  }
+  if (options.split) checkSplit(options.split);
+  const sample = options.sample !== undefined ? new PerLanguageSample<TestbedRow[]>(options.sample, options.seed ?? 0) : undefined;
   const perLanguage = new Map<string, number>();
   const perLanguageLimit = options.limitPerLanguage ?? Infinity;
   const seed = options.seed ?? 0;
@@ -133,10 +141,16 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
       if (units >= limit) break;
       if ((perLanguage.get(snippet.language) ?? 0) >= perLanguageLimit) continue;
       snippetsRead++;
+      const priority = sample?.priority(snippet) ?? 0;
+      if (sample && !sample.wouldKeep(snippet.language, priority)) continue; // not in the sample: no work
       const made = intervention
         ? await pairFor(snippet, intervention, params, seed, options.taxonomies, drops)
         : await observationFor(snippet, treatment!, params, options.taxonomies, drops);
       if (!made) continue;
+      if (sample) {
+        sample.offer(snippet.language, priority, made);
+        continue;
+      }
       for (const row of made) {
         await write(row);
         tally(row.language, row.arm);
@@ -144,6 +158,14 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
       }
       units++;
       perLanguage.set(snippet.language, (perLanguage.get(snippet.language) ?? 0) + 1);
+    }
+    for (const made of sample?.take() ?? []) {
+      for (const row of made) {
+        await write(row);
+        tally(row.language, row.arm);
+        rows++;
+      }
+      units++;
     }
     rowsStream.end();
     await finished(rowsStream);
@@ -166,6 +188,8 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
       languages: options.languages?.length ? [...options.languages] : 'all',
       limit: options.limit ?? null,
       limitPerLanguage: options.limitPerLanguage ?? null,
+      sample: options.sample ?? null,
+      split: options.split ?? null,
       seed,
       partitions: options.partitions?.length ? [...options.partitions] : 'all',
       maxChars: options.maxChars ?? null,

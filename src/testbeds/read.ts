@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readLines } from '../corpus/lines.ts';
+import { codeHash } from '../corpus/select.ts';
 import { UserError } from '../util/errors.ts';
 import { packagePath } from '../util/paths.ts';
 import { TESTBED_FORMAT, type TestbedManifest } from './build.ts';
@@ -70,4 +71,18 @@ export async function originalSnippets(testbeds: readonly TestbedHandle[]): Prom
     out.set(testbed.manifest.name, rows);
   }
   return out;
+}
+
+/** The code hashes (corpus/select.ts codeHash) of the original functions of the testbeds, each function once. */
+export async function originalCodeHashes(testbeds: readonly TestbedHandle[], originals: Map<string, Map<string, string>>): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (const testbed of testbeds) {
+    const rows = originals.get(testbed.manifest.name);
+    if (!rows?.size) continue;
+    for await (const row of readTestbedRows(testbed)) {
+      const key = rows.get(row.id);
+      if (key !== undefined) hashes.set(key, codeHash(row.code));
+    }
+  }
+  return hashes;
 }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
+import { recordTrainingCorpus, TRAINING_CORPUS_FILE } from './corpusRecord.ts';
 import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -146,6 +147,10 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   const languages = config.data.languages.length ? config.data.languages.filter(isLanguageId) : undefined;
   await writeFileAtomic(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const tokenizer = await prepareTokenizer(config, options.corpus, out, languages, log);
+  if (!resumeFrom || !existsSync(join(out, TRAINING_CORPUS_FILE))) {
+    const record = await recordTrainingCorpus(out, { corpus: options.corpus, validFraction: config.data.validFraction, languages, maxSnippets: config.data.maxSnippets });
+    log(`recorded the ${record.snippets} training snippets' code hashes in ${TRAINING_CORPUS_FILE} (reports warn when they test on them)`);
+  }
   const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
   const model = createModel(config.model, tokenizer.vocabSize, deriveSeed(config.train.seed, 'init'));
   const optimizer = new AdamW(model.params, config.train);

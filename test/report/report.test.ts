@@ -217,6 +217,9 @@ test('cli: report and compare end to end with the shipped demo models on a shipp
   const report = spawnSync(process.execPath, [BIN, 'report', '--model', 'demo', '--no-pdf', ...common], { cwd, encoding: 'utf8' });
   assert.equal(report.status, 0, report.stderr);
   assert.match(report.stdout, /report in .*reports\/demo:/);
+  // the demo model was trained on the corpus the shipped testbeds come from: the report says so
+  const overlap = /demo: (\d+) of (\d+) testbed functions \(\d+%\) are in the model's training data/.exec(report.stderr);
+  assert.ok(overlap && Number(overlap[1]) > 0.8 * Number(overlap[2]), report.stderr);
   for (const file of ['index.html', 'tables.tex', 'results.json', 'manifest.json', 'figures/decomposition.svg', 'figures/decomposition.vl.json']) {
     assert.ok(existsSync(join(cwd, 'reports', 'demo', file)), file);
   }
