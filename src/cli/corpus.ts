@@ -14,10 +14,11 @@ export function corpusCommand(io: CliIO): Command {
     .option('--lang <languages>', 'only these languages, comma-separated')
     .option('--partition <names>', 'CodeSearchNet partitions, comma-separated')
     .option('--max-line-bytes <n>', 'skip lines longer than n bytes', parsePositiveInt)
+    .option('--max-file-bytes <n>', 'source trees: skip files larger than n bytes (default 1000000)', parsePositiveInt)
     .option('--strict', 'treat a bad record as an error')
     .option('--json', 'print JSON')
     .option('--quiet', 'no progress line')
-    .action(async (opts: { corpus: string; lang?: string; partition?: string; maxLineBytes?: number; strict?: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (opts: { corpus: string; lang?: string; partition?: string; maxLineBytes?: number; maxFileBytes?: number; strict?: boolean; json?: boolean; quiet?: boolean }) => {
       const partitions = opts.partition?.split(',').map((s) => s.trim());
       const source = await resolveCorpus(opts.corpus, { partitions });
       const skips = new SkipLog({ strict: opts.strict, warn: (m) => io.err(m) });
@@ -27,6 +28,7 @@ export function corpusCommand(io: CliIO): Command {
         languages: opts.lang ? parseLanguages(opts.lang) : undefined,
         partitions,
         maxLineBytes: opts.maxLineBytes,
+        maxFileBytes: opts.maxFileBytes,
         onProgress: (done) => progress.update(done),
       })) {
         counts[s.language] ??= { snippets: 0, chars: 0 };
@@ -48,11 +50,12 @@ export function corpusCommand(io: CliIO): Command {
     .option('--lang <languages>', 'only these languages, comma-separated')
     .option('--min-lines <n>', 'source trees: skip units shorter than n lines', parsePositiveInt)
     .option('--max-chars <n>', 'skip snippets longer than n characters', parsePositiveInt)
+    .option('--max-file-bytes <n>', 'source trees: skip files larger than n bytes (default 1000000)', parsePositiveInt)
     .option('--set <key=value>', 'a field to add to every record, e.g. license=MIT (repeatable)', collect, [])
     .addOption(splitOptions()[0]).addOption(splitOptions()[1]).addOption(splitOptions()[2]).addOption(splitOptions()[3])
     .option('--strict', 'treat a bad record as an error')
     .option('--quiet', 'no progress line')
-    .action(async (opts: { corpus: string; out: string; lang?: string; minLines?: number; maxChars?: number; set: string[]; strict?: boolean; quiet?: boolean } & SplitCliOptions) => {
+    .action(async (opts: { corpus: string; out: string; lang?: string; minLines?: number; maxChars?: number; maxFileBytes?: number; set: string[]; strict?: boolean; quiet?: boolean } & SplitCliOptions) => {
       const split = splitFromOptions(opts);
       const source = await resolveCorpus(opts.corpus);
       const skips = new SkipLog({ strict: opts.strict, warn: (m) => io.err(m) });
@@ -62,6 +65,7 @@ export function corpusCommand(io: CliIO): Command {
         languages: opts.lang ? parseLanguages(opts.lang) : undefined,
         minLines: opts.minLines,
         maxChars: opts.maxChars,
+        maxFileBytes: opts.maxFileBytes,
         split,
         onProgress: (done) => progress.update(done),
       }), opts.out, extra);

@@ -25,6 +25,7 @@ export function testbedCommand(io: CliIO): Command {
     .option('--max-chars <n>', 'skip snippets longer than n characters', parsePositiveInt)
     .option('--min-lines <n>', 'source trees: skip units shorter than n lines', parsePositiveInt)
     .option('--max-line-bytes <n>', 'JSONL: skip lines longer than n bytes', parsePositiveInt)
+    .option('--max-file-bytes <n>', 'source trees: skip files larger than n bytes (default 1000000)', parsePositiveInt)
     .option('--concepts <lang=file>', 'a concept taxonomy file for a language (repeatable)', collect, [])
     .addOption(splitOptions()[0]).addOption(splitOptions()[1]).addOption(splitOptions()[2]).addOption(splitOptions()[3])
     .option('--strict', 'treat a bad input record as an error instead of skipping it')
@@ -33,7 +34,7 @@ export function testbedCommand(io: CliIO): Command {
     .option('--quiet', 'no progress line')
     .action(async (opts: {
       corpus: string; intervention?: string; treatment?: string; param: string[]; lang?: string; partition?: string;
-      limit?: number; limitPerLang?: number; sample?: number; seed: number; maxChars?: number; minLines?: number; maxLineBytes?: number; concepts: string[];
+      limit?: number; limitPerLang?: number; sample?: number; seed: number; maxChars?: number; minLines?: number; maxLineBytes?: number; maxFileBytes?: number; concepts: string[];
       strict?: boolean; out: string; json?: boolean; quiet?: boolean;
     } & SplitCliOptions) => {
       const progress = new Progress({ label: 'testbed', unit: 'B', quiet: opts.quiet || !io.stderrIsTTY && opts.json });
@@ -57,6 +58,7 @@ export function testbedCommand(io: CliIO): Command {
         maxChars: opts.maxChars,
         minLines: opts.minLines,
         maxLineBytes: opts.maxLineBytes,
+        maxFileBytes: opts.maxFileBytes,
         strict: opts.strict,
         taxonomies,
         warn: (m) => io.err(m),

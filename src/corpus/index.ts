@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { basename, relative, sep } from 'node:path';
+import { basename, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { languageForPath, type LanguageId } from '../syntax/languages.ts';
 import { expandGlob, hasGlob } from './glob.ts';
@@ -60,7 +60,10 @@ export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, '
   if (hasGlob(spec) && !existsSync(spec)) {
     files = await expandGlob(spec);
     if (files.length === 0) throw new UserError(`no files match ${spec}`, { hint: 'quote the pattern so the shell does not expand it, and check the path' });
-    root = process.cwd();
+    // names are relative to the folder before the first wildcard, wherever the command runs
+    const segments = spec.split(/[\\/]/);
+    const literal = segments.slice(0, segments.findIndex((part) => hasGlob(part))).join('/');
+    root = resolve(literal || '.');
     kind = files.every((f) => JSONL_FILE.test(f)) ? 'jsonl-tree' : 'source-tree';
   } else if (!existsSync(spec)) {
     throw new UserError(`corpus not found: ${spec}`, { hint: 'pass a .jsonl/.jsonl.gz file, a CodeSearchNet folder, a folder of source files, or a glob' });
@@ -115,6 +118,7 @@ async function* readAllSnippets(source: CorpusSource, skips: SkipLog, options: C
     for (const root of roots) {
       yield* readSourceTree(root, skips, {
         languages,
+        relativeTo: source.root,
         maxFileBytes: options.maxFileBytes,
         minLines: options.minLines ?? 2,
         maxChars: options.maxChars,

@@ -18,6 +18,8 @@ export interface SourceTreeOptions {
   maxChars?: number;
   /** Folder names never entered. */
   excludeDirs?: ReadonlySet<string>;
+  /** The folder file names are given relative to (default: the root walked). */
+  relativeTo?: string;
   onFile?: (path: string, bytes: number) => void;
 }
 
@@ -28,7 +30,9 @@ export async function* walkFiles(root: string, excludeDirs: ReadonlySet<string> 
   let entries;
   try {
     entries = await readdir(root, { withFileTypes: true });
-  } catch {
+  } catch (error) {
+    // a file named on its own (a glob's match) is walked as itself
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') yield root;
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -47,7 +51,7 @@ export async function* readSourceTree(root: string, skips: SkipLog, options: Sou
   for await (const path of walkFiles(root, options.excludeDirs ?? DEFAULT_EXCLUDED_DIRS)) {
     const language = languageForPath(path);
     if (!language || (options.languages && !options.languages.has(language))) continue;
-    const rel = relative(root, path).split(sep).join('/') || path;
+    const rel = relative(options.relativeTo ?? root, path).split(sep).join('/') || path;
     const size = (await stat(path)).size;
     options.onFile?.(path, size);
     if (size > maxFileBytes) {

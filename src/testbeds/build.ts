@@ -20,7 +20,7 @@ import { COVARIATE_NAMES, computeCovariates } from '../syntax/covariates.ts';
 import type { LanguageId } from '../syntax/languages.ts';
 import { getParser, parseWith } from '../syntax/parser.ts';
 import { replaceDirectory, writeFileAtomic } from '../util/atomic.ts';
-import { UsageError } from '../util/errors.ts';
+import { UsageError, UserError } from '../util/errors.ts';
 import type { JsonObject } from '../util/hocon.ts';
 import { createRandom, deriveSeed } from '../util/random.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../util/version.ts';
@@ -173,6 +173,13 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
     rowsStream.destroy();
     await rm(tmpDir, { recursive: true, force: true });
     throw error;
+  }
+  if (rows === 0) {
+    await rm(tmpDir, { recursive: true, force: true });
+    const why = [...drops].map(([reason, n]) => `${n} ${reason}`).join('; ');
+    throw new UserError(`no testbed rows from ${options.corpus}: ${snippetsRead} snippets read${why ? `, dropped: ${why}` : ''}; nothing was written to ${outDir}`, {
+      hint: snippetsRead === 0 ? 'check the corpus path (codegen-eval corpus stats --corpus ...) and --lang; a glob must be quoted so the shell does not expand it' : 'choose an intervention or treatment that applies to this code, or a larger corpus',
+    });
   }
   const treatedCount = Object.values(byLanguage).reduce((s, c) => s + c.treated, 0);
   const controlCount = Object.values(byLanguage).reduce((s, c) => s + c.control, 0);
