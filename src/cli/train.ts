@@ -19,7 +19,7 @@ export function trainCommand(io: CliIO): Command {
     .action(async (opts: { corpus: string; out: string; config?: string; set: string[]; backend?: string; resume?: boolean; quiet?: boolean; json?: boolean }) => {
       const overrides = [...opts.set, ...(opts.backend ? [`train.backend=${opts.backend}`] : [])];
       const config = loadTrainConfig(opts.config, overrides);
-      const summary = await train({ config, corpus: opts.corpus, out: opts.out, resume: opts.resume, quiet: opts.quiet, log: (m) => io.err(m) });
+      const summary = await train({ config, overrides, corpus: opts.corpus, out: opts.out, resume: opts.resume, quiet: opts.quiet, log: (m) => io.err(m) });
       if (opts.json) return io.out(toJson(summary));
       io.out(`trained ${summary.steps} steps on ${summary.backend} (${Math.round(summary.tokensPerSecond)} tokens/s)${summary.stoppedEarly ? ', stopped early' : ''}; best validation loss ${summary.bestValidLoss?.toFixed(4) ?? '-'} at step ${summary.bestStep ?? '-'}; model in ${summary.out}`);
     });

@@ -29,12 +29,12 @@ export interface TrainConfig {
   data: { validFraction: number; languages: string[]; maxSnippets: number | null };
   train: {
     batchSize: number; lr: number; minLr: number; weightDecay: number; beta1: number; beta2: number; eps: number;
-    warmupSteps: number; maxSteps: number; clip: number; evalEvery: number; evalBatches: number; patience: number;
+    warmupSteps: number; maxSteps: number; maxMinutes: number | null; clip: number; evalEvery: number; evalBatches: number; patience: number;
     seed: number; checkpointEvery: number; keepLast: number; backend: BackendName;
   };
 }
 
-type Kind = 'int' | 'number' | 'bool' | 'string' | 'string|null' | 'int|null' | 'string[]' | readonly string[];
+type Kind = 'int' | 'number' | 'bool' | 'string' | 'string|null' | 'int|null' | 'number|null' | 'string[]' | readonly string[];
 interface Field { kind: Kind; default: JsonValue; min?: number; max?: number }
 
 export const SCHEMA: Record<string, Record<string, Field>> = {
@@ -69,6 +69,7 @@ export const SCHEMA: Record<string, Record<string, Field>> = {
     eps: { kind: 'number', default: 1e-8, min: 0 },
     warmupSteps: { kind: 'int', default: 100, min: 0 },
     maxSteps: { kind: 'int', default: 2000, min: 1 },
+    maxMinutes: { kind: 'number|null', default: null, min: 0 },
     clip: { kind: 'number', default: 1, min: 0 },
     evalEvery: { kind: 'int', default: 200, min: 1 },
     evalBatches: { kind: 'int', default: 20, min: 1 },
@@ -92,7 +93,7 @@ function coerce(path: string, field: Field, value: JsonValue, where: SourceLocat
     if (value === 'true' || value === 'false') return value === 'true';
     throw bad('must be true or false');
   }
-  if ((kind === 'string|null' || kind === 'int|null') && (value === null || value === 'null')) return null;
+  if ((kind === 'string|null' || kind === 'int|null' || kind === 'number|null') && (value === null || value === 'null')) return null;
   if (kind === 'string' || kind === 'string|null') {
     if (typeof value !== 'string') throw bad('must be a string');
     return value;
@@ -150,7 +151,16 @@ export function validateConfig(raw: JsonObject, origins: Map<string, SourceLocat
 /** Read a config file (or none: defaults), apply `key.path=value` overrides, validate. */
 export function loadTrainConfig(file: string | undefined, overrides: readonly string[] = []): TrainConfig {
   const doc = file ? readHoconFile(file) : parseHocon('', '<defaults>');
-  const raw = doc.value;
+  return applyOverrides(doc.value, doc.origins, overrides, file ?? '<defaults>');
+}
+
+/** A saved config (config.json of a run) with `key.path=value` overrides applied, validated. */
+export function loadTrainConfigFrom(saved: TrainConfig, overrides: readonly string[]): TrainConfig {
+  return applyOverrides(JSON.parse(JSON.stringify(saved)) as JsonObject, new Map(), overrides, 'config.json');
+}
+
+function applyOverrides(raw: JsonObject, origins: Map<string, SourceLocation>, overrides: readonly string[], file: string): TrainConfig {
+  const doc = { value: raw, origins };
   for (const pair of overrides) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set expects key.path=value, got '${pair}'`);
@@ -165,5 +175,5 @@ export function loadTrainConfig(file: string | undefined, overrides: readonly st
     setPath(raw, key, value);
     doc.origins.set(key, { file: `--set ${key}` });
   }
-  return validateConfig(raw, doc.origins, file ?? '<defaults>');
+  return validateConfig(raw, doc.origins, file);
 }

@@ -10,6 +10,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
 import { recordTrainingCorpus, TRAINING_CORPUS_FILE } from './corpusRecord.ts';
+import { loadTrainConfigFrom } from './config.ts';
 import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -32,6 +33,8 @@ export interface TrainOptions {
   corpus: string;
   out: string;
   resume?: boolean;
+  /** The `key.path=value` overrides given (--set, --backend): on resume only these are compared with the saved run. */
+  overrides?: readonly string[];
   quiet?: boolean;
   log?: (message: string) => void;
   /** Stop after this many steps in this invocation (tests simulate an interruption with it). */
@@ -139,7 +142,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   if (options.resume) {
     resumeFrom = await latestCheckpoint(out);
     if (!resumeFrom) throw new UserError(`nothing to resume in ${out}: no checkpoint found`, { hint: 'start the run without --resume' });
-    config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as TrainConfig;
+    const saved = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as TrainConfig;
+    config = resumeConfig(saved, options.overrides ?? [], log);
   } else if (await latestCheckpoint(out)) {
     throw new UserError(`${out} already holds a training run`, { hint: 'pass --resume to continue it, or choose another --out' });
   }
@@ -174,7 +178,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   log(`${config.model.type} with ${params.toLocaleString('en')} parameters on ${backend}; vocabulary ${tokenizer.vocabSize}`);
 
   const t = config.train;
-  const progress = new Progress({ label: 'train', unit: 'steps', total: t.maxSteps, quiet: options.quiet });
+  const progress = new Progress({ label: 'train', unit: 'steps', total: t.maxSteps, startAt: state.step, quiet: options.quiet });
+  const deadline = t.maxMinutes === null || t.maxMinutes === undefined ? Infinity : Date.now() + t.maxMinutes * 60_000;
   const stream = trainWindows(tokenizer, eos, streamOptions, state.position);
   const started = Date.now();
   const startTokens = state.tokensSeen;
@@ -226,6 +231,11 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
       break;
     }
     if (options.stopAfter && stepsThisRun >= options.stopAfter) break;
+    if (Date.now() >= deadline) {
+      if (state.step % t.checkpointEvery !== 0 && !isBest) await checkpoint(false);
+      log(`stopped at step ${state.step}: the wall-clock budget train.maxMinutes = ${t.maxMinutes} is spent (checkpoint written; --resume continues)`);
+      break;
+    }
   }
   progress.finish();
   await stream.return(undefined);
@@ -242,3 +252,30 @@ export async function readFinalWeights(out: string): Promise<Float32Array> {
   return readFloats(await readFile(join(dir, 'weights.bin')));
 }
 
+
+/**
+ * The config of a resumed run: the saved one, with the overrides given now applied only where they
+ * may change without breaking exact resumption: train.maxSteps (extended, not below the steps done)
+ * and train.maxMinutes. Any other override that differs from the saved value is refused.
+ */
+export function resumeConfig(saved: TrainConfig, overrides: readonly string[], log: (m: string) => void): TrainConfig {
+  const changeable = new Set(['train.maxSteps', 'train.maxMinutes']);
+  const wanted = loadTrainConfigFrom(saved, overrides);
+  const config: TrainConfig = JSON.parse(JSON.stringify(saved)) as TrainConfig;
+  config.train.maxMinutes ??= null;
+  const refused: string[] = [];
+  for (const pair of overrides) {
+    const key = pair.slice(0, pair.indexOf('=')).trim();
+    const [section, field] = key.split('.') as [keyof TrainConfig, string];
+    const before = (saved[section] as unknown as Record<string, unknown> | undefined)?.[field] ?? null;
+    const after = (wanted[section] as unknown as Record<string, unknown>)[field];
+    if (JSON.stringify(before) === JSON.stringify(after)) continue;
+    if (!changeable.has(key)) { refused.push(`${key} (${JSON.stringify(before)} in the saved run, ${JSON.stringify(after)} asked)`); continue; }
+    (config[section] as unknown as Record<string, unknown>)[field] = after;
+    log(`resume: ${key} ${JSON.stringify(before)} -> ${JSON.stringify(after)}${key === 'train.maxSteps' ? ' (the learning-rate schedule is stretched from here on: the run is no longer the same as one started with this value)' : ''}`);
+  }
+  if (refused.length) {
+    throw new UserError(`--resume continues the saved run exactly, so these settings cannot change: ${refused.join('; ')}`, { hint: 'drop those --set/--backend options (only train.maxSteps and train.maxMinutes may change on resume), or start a new run in another --out' });
+  }
+  return config;
+}

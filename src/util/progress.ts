@@ -6,6 +6,8 @@ export interface ProgressOptions {
   label: string;
   unit: string;
   total?: number;
+  /** Work already done before this process started (a resumed job): counted in the total, not in the rate. */
+  startAt?: number;
   quiet?: boolean;
   stream?: NodeJS.WriteStream;
 }
@@ -45,7 +47,7 @@ export class Progress {
   private draw(final: boolean): void {
     if (this.options.quiet) return;
     const seconds = (Date.now() - this.start) / 1000;
-    const rate = seconds > 0 ? this.done / seconds : 0;
+    const rate = seconds > 0 ? (this.done - (this.options.startAt ?? 0)) / seconds : 0;
     const { total, label, unit } = this.options;
     let text = `${label}: ${formatCount(this.done)}`;
     if (total !== undefined && total > 0) {
