@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { buildReport, type ReportResult } from '../report/build.ts';
+import { buildReport, modelDisplayName, type ReportResult } from '../report/build.ts';
 import { loadReportConfig } from '../report/config.ts';
 import { DEFAULT_DB } from '../score/store.ts';
 import type { ScoringBackend } from '../models/builtin.ts';
@@ -11,7 +11,7 @@ import { parseInteger, parsePositiveInt, backendOption, dtypeOption, concurrency
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 interface ReportCliOptions {
-  testbed: string[]; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
+  testbed: string[]; name: string[]; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
   backend?: ScoringBackend; dtype: HfDtype; concurrency: number; quiet?: boolean; json?: boolean;
 }
 
@@ -23,6 +23,7 @@ function withCommonOptions(command: Command): Command {
     .option('--db <file>', 'the scores database; runs already scored there are reused', DEFAULT_DB)
     .option('--no-pdf', 'skip the PDF (no browser needed)')
     .option('--title <text>', 'the report title')
+    .option('--name <name>', 'a short name for a model in tables and figures, in the order of the models (repeatable; default: its folder or file name)', collect, [])
     .option('--seed <n>', 'bootstrap seed', parseInteger)
     .option('--bootstrap <n>', 'bootstrap replicates', parsePositiveInt)
     .addOption(backendOption())
@@ -34,9 +35,9 @@ function withCommonOptions(command: Command): Command {
 
 async function run(io: CliIO, models: string[], opts: ReportCliOptions, architectures?: { name: string; models: string[] }[]): Promise<void> {
   const config = loadReportConfig(opts.config);
-  const name = architectures ? architectures.map((a) => a.name).join('-vs-') : models.map((m) => m.replace(/^[a-z]+:/, '').split(/[\\/#]/).filter(Boolean).pop()?.replace(/\.[a-z]+$/, '') ?? 'model').join('-vs-');
+  const name = architectures ? architectures.map((a) => a.name).join('-vs-') : (opts.name.length ? opts.name : models.map(modelDisplayName)).join('-vs-').replace(/[^\w.-]+/g, '_');
   const result: ReportResult = await buildReport({
-    models, architectures, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
+    models, names: opts.name.length ? opts.name : undefined, architectures, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
     title: opts.title ?? config.title ?? undefined, seed: opts.seed ?? config.seed, bootstrapReplicates: opts.bootstrap ?? config.bootstrap,
     alpha: config.alpha, caliper: config.caliper, configFile: opts.config, command: ['codegen-eval', ...process.argv.slice(2)],
     modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),

@@ -28,13 +28,15 @@ import { UsageError } from '../util/errors.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, TOKENS_AFTER_EDIT, type ModelAnalysis } from './analyze.ts';
-import { decompositionSpec, distributionSpec, fontWarning, nodeTypeSpec, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
+import { takeFigureWarnings, decompositionSpec, distributionSpec, fontWarning, nodeTypeSpec, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
 import { latexTables } from './latex.ts';
 import { findBrowser, printPdf } from './pdf.ts';
 import { compareModels, type ModelDifference } from './compare.ts';
 
 export interface ReportOptions {
   models: string[];
+  /** Short names for the models in tables, figures and captions, in order (default: modelDisplayName). */
+  names?: string[];
   /**
    * Architectures of several training runs each (seeds): their member specs must all be in
    * `models`; the comparison is then between architectures, with between-run variation.
@@ -102,8 +104,11 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
 
   const originals = await originalSnippets(testbeds);
   const analyses: ModelAnalysis[] = [];
-  const modelRows: { spec: string; kind: string; details: string; tokens: number; identity: string; trainingOverlap: TrainingOverlap | null }[] = [];
-  for (const requested of options.models) {
+  const modelRows: { name: string; spec: string; kind: string; details: string; tokens: number; identity: string; trainingOverlap: TrainingOverlap | null }[] = [];
+  if (options.names && options.names.length > options.models.length) throw new UsageError(`${options.names.length} names for ${options.models.length} models`, 'give one --name per --model, in the same order');
+  const displayNames = uniqueNames(options.models.map((spec, i) => options.names?.[i] ?? modelDisplayName(spec)));
+  for (const [index, requested] of options.models.entries()) {
+    const shown = displayNames[index];
     const model = await openModel(requested, options.modelOptions);
     const runs: { testbed: string; runId: string; manifest: TestbedManifest; dir: string }[] = [];
     let tokens = 0;
@@ -119,19 +124,19 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     }
     const trainingOverlap = await trainingDataOverlap(model.info, testbeds, originals);
     if (trainingOverlap && trainingOverlap.inTraining > 0) {
-      warnings.push(`${requested}: ${trainingOverlap.inTraining} of ${trainingOverlap.functions} testbed functions (${(100 * trainingOverlap.inTraining / trainingOverlap.functions).toFixed(0)}%) are in the model's training data (${trainingOverlap.corpus}, exact code): scores on them measure memorisation as well as prediction; build testbeds from a held-out split (testbed build --split train=0.9,test=0.1 --take test, with the model trained on --take train)`);
+      warnings.push(`${shown}: ${trainingOverlap.inTraining} of ${trainingOverlap.functions} testbed functions (${(100 * trainingOverlap.inTraining / trainingOverlap.functions).toFixed(0)}%) are in the model's training data (${trainingOverlap.corpus}, exact code): scores on them measure memorisation as well as prediction; build testbeds from a held-out split (testbed build --split train=0.9,test=0.1 --take test, with the model trained on --take train)`);
     }
     log(`analysing ${requested}`);
-    const analysis = await analyzeModel({ db, model: requested, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper, originals });
+    const analysis = await analyzeModel({ db, model: shown, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper, originals });
     analyses.push(analysis);
     const info = model.info;
     const details = Object.keys(info).filter((k) => ['string', 'number', 'boolean'].includes(typeof info[k])).map((k) => `${k} ${String(info[k])}`).join(', ');
-    modelRows.push({ spec: requested, kind: model.kind, details, tokens, identity: model.identity, trainingOverlap });
+    modelRows.push({ name: shown, spec: requested, kind: model.kind, details, tokens, identity: model.identity, trainingOverlap });
   }
   adjustAll(analyses);
-  const runIdsOf = (spec: string) => Object.values(analyses.find((a) => a.model === spec)!.runIds);
+  const runIdsOf = (spec: string) => Object.values(analyses[options.models.indexOf(spec)].runIds);
   const compared = options.architectures?.length
-    ? options.architectures.map((arch) => ({ name: arch.name, runIds: [], seeds: arch.models.map((spec) => ({ name: spec, runIds: runIdsOf(spec) })) }))
+    ? options.architectures.map((arch) => ({ name: arch.name, runIds: [], seeds: arch.models.map((spec) => ({ name: displayNames[options.models.indexOf(spec)], runIds: runIdsOf(spec) })) }))
     : analyses.length > 1 ? analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })) : [];
   const comparisons = compared.length > 1 ? await compareModels({ db, models: compared, originals, seed, bootstrapReplicates: replicates, alpha }) : [];
   const font = fontWarning();
@@ -179,6 +184,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     });
   }
 
+  warnings.push(...takeFigureWarnings());
   const findings: string[] = [];
   for (const a of analyses) {
     const who = multipleModels ? `${a.model}: ` : '';
@@ -215,7 +221,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const testbedHashes = await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) })));
   const runIds = analyses.flatMap((a) => Object.values(a.runIds));
   const view = {
-    title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.architectures?.length ? options.architectures.map((a) => `${a.name} (${a.models.length} runs)`).join(' vs ') : options.models.join(' vs ')}` : `Code-completion model report: ${options.models[0]}`),
+    title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.architectures?.length ? options.architectures.map((a) => `${a.name} (${a.models.length} runs)`).join(' vs ') : displayNames.join(' vs ')}` : `Code-completion model report: ${displayNames[0]}`),
     generated: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     toolVersion: TOOL_VERSION,
     seed,
@@ -400,4 +406,20 @@ async function trainingDataOverlap(info: Record<string, unknown>, testbeds: Test
   let inTraining = 0;
   for (const h of hashes.values()) if (trained.has(h)) inTraining++;
   return { corpus: record.corpus.spec, functions: hashes.size, inTraining };
+}
+
+/** A model's short name: its folder's or file's name, or the model id after '#' (builtin:/a/b/gpt -> gpt). */
+export function modelDisplayName(spec: string): string {
+  const afterHash = spec.includes('#') ? spec.slice(spec.lastIndexOf('#') + 1) : spec.replace(/^[a-z]+:/, '');
+  return afterHash.split(/[\\/]/).filter(Boolean).pop()?.replace(/\.(jsonl|json|onnx)(\.gz)?$/, '') || spec;
+}
+
+/** Names made unique by a suffix: two folders called best become best and best (2). */
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = (seen.get(n) ?? 0) + 1;
+    seen.set(n, k);
+    return k === 1 ? n : `${n} (${k})`;
+  });
 }

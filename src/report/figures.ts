@@ -42,9 +42,42 @@ const CONFIG = {
   view: { stroke: null },
 };
 
+/**
+ * vega-lite's messages go to the report's warnings, not to the console. One is expected and true of
+ * every faceted figure here: each facet's layers read the same data, which vega-lite assumes when it
+ * unions their domains.
+ */
+const EXPECTED_MESSAGES = [/^Detected faceted independent scales that union domain of the same fields from different source/];
+const figureWarnings: string[] = [];
+
+/** The figure compiler's warnings since the last call. */
+export function takeFigureWarnings(): string[] {
+  return figureWarnings.splice(0);
+}
+
+function collectingLogger() {
+  let current = 2; // vega's Warn
+  const keep = (...args: readonly unknown[]) => {
+    const message = args.map(String).join(' ');
+    if (!EXPECTED_MESSAGES.some((re) => re.test(message))) figureWarnings.push(`figure: ${message}`);
+  };
+  const logger = {
+    level(value?: number) {
+      if (value === undefined) return current;
+      current = value;
+      return logger;
+    },
+    error(...args: readonly unknown[]) { keep(...args); return logger; },
+    warn(...args: readonly unknown[]) { keep(...args); return logger; },
+    info() { return logger; },
+    debug() { return logger; },
+  };
+  return logger;
+}
+
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   loadFont();
-  const { spec: compiled } = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec);
+  const { spec: compiled } = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec, { logger: collectingLogger() });
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
