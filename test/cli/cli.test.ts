@@ -48,7 +48,7 @@ test('cli: testbed build, inspect and list, with --json', () => {
 
 test('cli: user mistakes give a clear message and no stack trace', () => {
   const cwd = tempDir();
-  writeFileSync(join(cwd, 'bad.jsonl'), '{"language": "python", "code": "pass"}\n{oops\n');
+  writeFileSync(join(cwd, 'bad.jsonl'), '{"language": "python", "code": "def f(x):\\n    return x + 1"}\n{oops\n');
   const cases: [string[], number, RegExp][] = [
     [['testbed', 'build', '--corpus', 'missing.jsonl', '--intervention', 'inject-bug', '--out', 'o'], 1, /corpus not found: missing\.jsonl/],
     [['testbed', 'build', '--corpus', 'bad.jsonl', '--intervention', 'nope', '--out', 'o'], 2, /unknown intervention 'nope'/],
