@@ -6,12 +6,12 @@ import type { ScoringBackend } from '../models/builtin.ts';
 import type { HfDtype } from '../models/hf.ts';
 import { UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
-import { parseInteger, parsePositiveInt, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
+import { parseInteger, parseLanguages, parsePositiveInt, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 interface ReportCliOptions {
-  testbed: string[]; name: string[]; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
+  testbed: string[]; name: string[]; lang?: string; concepts?: string; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
   backend?: ScoringBackend; dtype: HfDtype; concurrency: number; quiet?: boolean; json?: boolean;
 }
 
@@ -23,6 +23,8 @@ function withCommonOptions(command: Command): Command {
     .option('--db <file>', 'the scores database; runs already scored there are reused', DEFAULT_DB)
     .option('--no-pdf', 'skip the PDF (no browser needed)')
     .option('--title <text>', 'the report title')
+    .option('--lang <languages>', 'only functions of these languages, comma-separated (python,java,javascript,go,php,ruby)')
+    .option('--concepts <names>', 'only these concepts, comma-separated (see codegen-eval concepts show)')
     .option('--name <name>', 'a short name for a model in tables and figures, in the order of the models (repeatable; default: its folder or file name)', collect, [])
     .option('--seed <n>', 'bootstrap seed', parseInteger)
     .option('--bootstrap <n>', 'bootstrap replicates', parsePositiveInt)
@@ -37,7 +39,8 @@ async function run(io: CliIO, models: string[], opts: ReportCliOptions, architec
   const config = loadReportConfig(opts.config);
   const name = architectures ? architectures.map((a) => a.name).join('-vs-') : (opts.name.length ? opts.name : models.map(modelDisplayName)).join('-vs-').replace(/[^\w.-]+/g, '_');
   const result: ReportResult = await buildReport({
-    models, names: opts.name.length ? opts.name : undefined, architectures, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
+    models, names: opts.name.length ? opts.name : undefined,
+    languages: opts.lang ? parseLanguages(opts.lang) : undefined, concepts: opts.concepts ? opts.concepts.split(',').map((c) => c.trim()).filter(Boolean) : undefined, architectures, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
     title: opts.title ?? config.title ?? undefined, seed: opts.seed ?? config.seed, bootstrapReplicates: opts.bootstrap ?? config.bootstrap,
     alpha: config.alpha, caliper: config.caliper, configFile: opts.config, command: ['codegen-eval', ...process.argv.slice(2)],
     modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),

@@ -101,6 +101,10 @@ export interface AnalyzeInput {
   caliper?: number;
   /** The rows of original code, each function once (testbeds/read.ts originalSnippets). */
   originals: Map<string, Map<string, string>>;
+  /** Only functions of these languages (the originals should be restricted the same way). */
+  languages?: string[];
+  /** Only these concepts (besides '(all tokens)' and the located outcomes). */
+  concepts?: string[];
 }
 
 export async function analyzeModel(input: AnalyzeInput): Promise<ModelAnalysis> {
@@ -114,6 +118,8 @@ export async function analyzeModel(input: AnalyzeInput): Promise<ModelAnalysis> 
 
 async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<ModelAnalysis> {
   const { runs, seed } = input;
+  // --lang: only functions of these languages, in every section
+  const inLanguages = (alias: string) => (input.languages?.length ? ` AND ${alias}language IN (${input.languages.map(quote).join(', ')})` : '');
   const runList = runs.map((r) => quote(r.runId)).join(', ');
   const testbedOf = new Map(runs.map((r) => [r.runId, r.testbed]));
   /** The function key of an original-code row, undefined for edited rows and for copies already counted. */
@@ -184,8 +190,8 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
   for (const run of runs) {
     const m = run.manifest;
     if (m.design === 'paired') {
-      const rows = await reader.rows(`SELECT s.pair_id, s.arm, c.concept, c.mean_logprob FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id = ${quote(run.runId)} AND c.scored > 0
-        UNION ALL SELECT pair_id, arm, '(all tokens)' AS concept, mean_logprob FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const rows = await reader.rows(`SELECT s.pair_id, s.arm, c.concept, c.mean_logprob FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id = ${quote(run.runId)} AND c.scored > 0${inLanguages('s.')}
+        UNION ALL SELECT pair_id, arm, '(all tokens)' AS concept, mean_logprob FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0${inLanguages('')}`);
       const byPair = new Map<string, Map<string, { control?: number; treated?: number }>>();
       for (const r of rows) {
         const c = String(r.concept);
@@ -195,9 +201,9 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         pairs.set(String(r.pair_id), entry);
         byPair.set(c, pairs);
       }
-      await addEditRegions(reader, run, byPair);
+      await addEditRegions(reader, run, byPair, inLanguages('s.'));
       const bins = 20;
-      const histogramRows = await reader.rows(`WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL)
+      const histogramRows = await reader.rows(`WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL${inLanguages('s.')})
         SELECT concept, arm, bin, count(*) AS n FROM (SELECT unnest(concepts) AS concept, arm, bin FROM t UNION ALL SELECT '(all tokens)' AS concept, arm, bin FROM t) GROUP BY concept, arm, bin`);
       const histograms = new Map<string, { control: number[]; treated: number[] }>();
       for (const r of histogramRows) {
@@ -220,7 +226,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         });
       }
     } else {
-      const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0${inLanguages('')}`);
       const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       // parsed once per snippet, not once per concept
       const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: withDerivedCovariates(covariatesFromJson(s.covariates)) }]));
@@ -285,7 +291,12 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
       }
     }
   }
-  return { model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition, covariates, correlations, nodeTypes, paired, observational, balance, refutations, hardest };
+  // --concepts: the report's family of tests is the concepts asked for (and the whole-snippet and located outcomes)
+  const wanted = (concept: string) => !input.concepts?.length || concept.startsWith('(') || input.concepts.includes(concept);
+  return {
+    model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition: decomposition.filter((d) => wanted(d.concept)), covariates, correlations, nodeTypes,
+    paired: paired.filter((p) => wanted(p.concept)), observational: observational.filter((o) => wanted(o.concept)), balance, refutations, hardest,
+  };
 }
 
 function histogramDistance(h: { control: number[]; treated: number[] } | undefined): number {
@@ -319,7 +330,7 @@ export const TOKENS_AFTER_EDIT = 5;
  * studies measure it; Ray et al. 2016), and of the tokens on code both arms share (the effect on the
  * code that was not edited, e.g. of missing comments on the code itself).
  */
-async function addEditRegions(reader: ScoresReader, run: AnalyzeInput['runs'][number], byPair: Map<string, Map<string, { control?: number; treated?: number }>>): Promise<void> {
+async function addEditRegions(reader: ScoresReader, run: AnalyzeInput['runs'][number], byPair: Map<string, Map<string, { control?: number; treated?: number }>>, languageFilter: string): Promise<void> {
   const edits = new Map<string, TextEdit[]>();
   let everyEditReplaces = true;
   for await (const row of readTestbedRows({ dir: run.dir, manifest: run.manifest })) {
@@ -330,7 +341,7 @@ async function addEditRegions(reader: ScoresReader, run: AnalyzeInput['runs'][nu
     if (e.some((x) => x.text === '' || x.end === x.start)) everyEditReplaces = false;
   }
   if (edits.size === 0) return;
-  const tokens = await reader.rows(`SELECT s.pair_id, s.arm, t.char_start, t.char_end, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL ORDER BY t.row_id, t.position`);
+  const tokens = await reader.rows(`SELECT s.pair_id, s.arm, t.char_start, t.char_end, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL${languageFilter} ORDER BY t.row_id, t.position`);
   const byRow = new Map<string, { pair: string; arm: 'control' | 'treated'; spans: [number, number][]; lp: number[] }>();
   for (const t of tokens) {
     const key = `${String(t.pair_id)}\u0000${String(t.arm)}`;

@@ -25,6 +25,8 @@ import { COVARIATE_NAMES } from '../syntax/covariates.ts';
 import type { TestbedManifest } from '../testbeds/build.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UsageError } from '../util/errors.ts';
+import { taxonomyFor } from '../syntax/concepts.ts';
+import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, TOKENS_AFTER_EDIT, type ModelAnalysis } from './analyze.ts';
@@ -35,6 +37,10 @@ import { compareModels, type ModelDifference } from './compare.ts';
 
 export interface ReportOptions {
   models: string[];
+  /** Only functions of these languages, in every section (default: all). */
+  languages?: LanguageId[];
+  /** Only these concepts, in every table, figure and test family (default: all). */
+  concepts?: string[];
   /** Short names for the models in tables, figures and captions, in order (default: modelDisplayName). */
   names?: string[];
   /**
@@ -102,7 +108,12 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const testbeds = testbedSpecs.map((spec) => openTestbed(spec));
   const warnings: string[] = [];
 
-  const originals = await originalSnippets(testbeds);
+  const allOriginals = await originalSnippets(testbeds);
+  const originals = options.languages?.length ? restrictToLanguages(allOriginals, options.languages) : allOriginals;
+  if (options.languages?.length && [...originals.values()].every((m) => m.size === 0)) {
+    throw new UsageError(`no function of ${options.languages.join(', ')} in the testbeds ${testbeds.map((t) => t.manifest.name).join(', ')}`, `their languages: ${[...new Set(testbeds.flatMap((t) => Object.keys(t.manifest.counts.byLanguage)))].join(', ')}`);
+  }
+  if (options.concepts?.length) await checkConcepts(options.concepts, testbeds);
   const analyses: ModelAnalysis[] = [];
   const modelRows: { name: string; spec: string; kind: string; details: string; tokens: number; identity: string; trainingOverlap: TrainingOverlap | null }[] = [];
   if (options.names && options.names.length > options.models.length) throw new UsageError(`${options.names.length} names for ${options.models.length} models`, 'give one --name per --model, in the same order');
@@ -127,7 +138,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       warnings.push(`${shown}: ${trainingOverlap.inTraining} of ${trainingOverlap.functions} testbed functions (${(100 * trainingOverlap.inTraining / trainingOverlap.functions).toFixed(0)}%) are in the model's training data (${trainingOverlap.corpus}, exact code): scores on them measure memorisation as well as prediction; build testbeds from a held-out split (testbed build --split train=0.9,test=0.1 --take test, with the model trained on --take train)`);
     }
     log(`analysing ${requested}`);
-    const analysis = await analyzeModel({ db, model: shown, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper, originals });
+    const analysis = await analyzeModel({ db, model: shown, runs, seed, bootstrapReplicates: replicates, caliper: options.caliper, originals, languages: options.languages, concepts: options.concepts });
     analyses.push(analysis);
     const info = model.info;
     const details = Object.keys(info).filter((k) => ['string', 'number', 'boolean'].includes(typeof info[k])).map((k) => `${k} ${String(info[k])}`).join(', ');
@@ -138,7 +149,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   const compared = options.architectures?.length
     ? options.architectures.map((arch) => ({ name: arch.name, runIds: [], seeds: arch.models.map((spec) => ({ name: displayNames[options.models.indexOf(spec)], runIds: runIdsOf(spec) })) }))
     : analyses.length > 1 ? analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })) : [];
-  const comparisons = compared.length > 1 ? await compareModels({ db, models: compared, originals, seed, bootstrapReplicates: replicates, alpha }) : [];
+  const comparisons = compared.length > 1 ? await compareModels({ db, models: compared, originals, concepts: options.concepts, seed, bootstrapReplicates: replicates, alpha }) : [];
   const font = fontWarning();
   if (font) warnings.push(font);
   // the overall outcome's diagnostics in full; per-concept ones counted (results.json keeps every one)
@@ -293,7 +304,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       })),
     })),
     examples,
-    methods: methodsText({ seeded: comparisons.some((c) => c.seeds !== null), adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
+    methods: methodsText({ scope: [options.languages?.length ? `the languages ${options.languages.join(', ')}` : '', options.concepts?.length ? `the concepts ${options.concepts.join(', ')} (with the whole-snippet and located outcomes)` : ''].filter(Boolean).join(' and ') || null, seeded: comparisons.some((c) => c.seeds !== null), adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
     command: options.command ? options.command.join(' ') : '(library call)',
     configFile: options.configFile ?? '(none: defaults)',
     testbedHashes: testbedHashes.map((t) => `${t.name} ${t.sha256.slice(0, 16)}`).join(', '),
@@ -372,11 +383,12 @@ async function hardestSnippets(analyses: ModelAnalysis[], testbeds: TestbedHandl
 }
 
 /** The methods section, from what was actually run. */
-function methodsText(run: { seeded: boolean; adjustments: string; paired: boolean; observational: boolean; comparison: boolean; replicates: number; seed: number; alpha: number; caliper: number }): string[] {
+function methodsText(run: { scope: string | null; seeded: boolean; adjustments: string; paired: boolean; observational: boolean; comparison: boolean; replicates: number; seed: number; alpha: number; caliper: number }): string[] {
   const text = [
     `Scores. Each model gives a log-probability (natural log) to every token of every snippet given the tokens before it. Tokens are tied to AST nodes by character span (a token overlapping several nodes counts for each) and nodes to programming concepts by the language's taxonomy (conf/concepts). A snippet's score on a concept is the mean log-prob of the concept's tokens; snippets without tokens of a concept do not enter its analysis.`,
     `Decomposition. The concept profile is computed on the original code: the control arms of paired testbeds (an arm that is itself edited, as a random-mask control, is left out) and both arms of observational testbeds. The same function sits in several testbeds; it counts once (the first testbed that holds it), since copies are not independent draws and would make the intervals too narrow. Concept means are averaged over functions within each language and reported per language, never pooled: languages differ in difficulty for a model more than concepts do and their concept mix differs, so a pooled ranking would rank languages (Simpson 1951). 95% intervals are percentile bootstrap intervals over functions (${run.replicates} replicates, seed ${run.seed}; Efron & Tibshirani 1993), which treat the functions of a language as independent draws.`,
   ];
+  if (run.scope) text.push(`Scope. Every table, figure and family of tests is restricted to ${run.scope}; the multiple-testing correction is over the tests shown.`);
   if (run.paired) text.push(`Interventions. Within a pair the edited snippet differs from the original by the intervention alone, so the mean paired difference estimates its average causal effect on the snippets of the testbed, without modelling confounders. Paired t intervals (normality of the mean difference), Wilcoxon signed-rank p-values (symmetry, no normality), Cliff's delta as the effect size (Cliff 1993). Besides the snippet means per concept, outcomes located by the edit, from the edit offsets each treated row records: "(edited tokens)", the tokens at the edit site, and "(next ${TOKENS_AFTER_EDIT} tokens)", the tokens that follow it, where every edit replaces text (a mutation: surprise at and right after the edit, as bug-detection studies measure it; Ray et al. 2016), and "(unchanged code)", the tokens on code both arms share (a deletion's effect on the code left, apart from the removal of the deleted tokens themselves). A whole-snippet mean dilutes an edit of one token over the snippet and mixes a deletion's change of composition with its effect on the code.`);
   if (run.observational) text.push(`Observed properties. The effect of a property that cannot be edited in is identified only under no unmeasured confounding and overlap, given the measured covariates (size, AST depth, node count, cyclomatic complexity, ..., language). Each property's adjustment set leaves out the covariates it determines (${run.adjustments}); a mediator adjusted for would remove part of the effect (Rosenbaum 1984). Three estimators with different modelling assumptions: 1:1 nearest-neighbour matching on a logistic propensity score without replacement, caliper ${run.caliper} SD (ATT; Abadie-Imbens standard errors; Ho et al. 2007, Abadie & Imbens 2006); linear regression adjustment with HC3 standard errors (ATE; MacKinnon & White 1985); augmented inverse-probability weighting (doubly robust, Robins et al. 1994) on the units whose propensity lies in [α, 1 − α], α by the optimal rule of Crump et al. (2009), so that it estimates the ATE of the units kept (stated beside each estimate); an AIPW estimate whose largest weight still exceeds a tenth of the sample is greyed and is not a finding. Balance is shown as standardised mean differences; the placebo-treatment and random-common-cause refutations follow DoWhy (Sharma & Kiciman 2020).`);
   if (run.comparison) text.push(`Model comparison. Models are compared on the same snippets in nats per character (the sum of a concept's token log-probs over the characters they cover), which does not depend on the tokenizer. Paired differences with paired t intervals, Wilcoxon signed-rank p-values and paired bootstrap p-values (${run.replicates} replicates). The decision rule is the one the CI gate uses: a model is said to be better on a concept only when the BH q-value of the paired t test is below ${run.alpha} and the signed-rank test is significant at ${run.alpha} in the same direction; when the mean and the signed-rank statistic point opposite ways, the row says "disagree" and no one is called better (a mean moved by a few large differences is not a typical improvement).${run.seeded ? ' Models given as several training runs (seeds) are compared as architectures: a function\'s value is its mean over the runs, the standard deviation between the runs\' means is shown beside each difference, and a model is called better only when the runs\' means also differ (Welch t test over runs, BH-adjusted, same direction); one run per architecture would make the comparison one of checkpoints.' : ''}`);
@@ -422,4 +434,21 @@ function uniqueNames(names: string[]): string[] {
     seen.set(n, k);
     return k === 1 ? n : `${n} (${k})`;
   });
+}
+
+function restrictToLanguages(originals: Map<string, Map<string, string>>, languages: readonly string[]): Map<string, Map<string, string>> {
+  const prefixes = languages.map((l) => `${l}\u0000`);
+  return new Map([...originals].map(([testbed, rows]) => [testbed, new Map([...rows].filter(([, key]) => prefixes.some((p) => key.startsWith(p))))]));
+}
+
+/** Concept names must be categories of the testbeds' taxonomies: a typo is an error before any scoring. */
+async function checkConcepts(concepts: readonly string[], testbeds: TestbedHandle[]): Promise<void> {
+  const languages = [...new Set(testbeds.flatMap((t) => Object.keys(t.manifest.counts.byLanguage)))].filter(isLanguageId);
+  const known = new Set<string>();
+  for (const language of languages) {
+    const file = testbeds.map((t) => t.manifest.options.taxonomies?.[language]).find((f) => f !== undefined);
+    for (const c of (await taxonomyFor(language, file)).categories) known.add(c.id);
+  }
+  const unknown = concepts.filter((c) => !known.has(c));
+  if (unknown.length) throw new UsageError(`unknown concept${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, `the testbeds' concepts: ${[...known].sort().join(', ')}`);
 }

@@ -109,6 +109,8 @@ export interface CompareInput {
   models: { name: string; runIds: string[]; seeds?: { name: string; runIds: string[] }[] }[];
   /** The rows of original code, each function once (testbeds/read.ts originalSnippets). */
   originals: Map<string, Map<string, string>>;
+  /** Only these concepts (besides '(all tokens)'). */
+  concepts?: string[];
   seed: number;
   bootstrapReplicates: number;
   alpha: number;
@@ -156,6 +158,7 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
     }
     for (const [concept, { a, b, keys }] of [...byConcept].sort(([x], [y]) => (x < y ? -1 : 1))) {
       if (a.length < 5) continue;
+      if (input.concepts?.length && !concept.startsWith('(') && !input.concepts.includes(concept)) continue;
       const d = b.map((v, i) => v - a[i]);
       if (d.every((v) => v === d[0])) continue;
       const t = pairedTTest(b, a);
