@@ -34,6 +34,8 @@ import { conceptProfile, type ConceptPerformance } from './profile.ts';
 
 export type { ConceptPerformance } from './profile.ts';
 
+export interface GalleryPick { language: string; concept: string; kind: 'hardest' | 'easiest'; testbed: string; runId: string; rowId: string; meanLogprob: number; tokens: number }
+
 export interface CovariateSummary { covariate: string; n: number; mean: number; sd: number; min: number; median: number; max: number }
 
 /** Spearman's rho between a covariate and the snippet's mean log-prob, with a Fisher-z CI; q: BH over covariates. */
@@ -86,6 +88,8 @@ export interface ModelAnalysis {
   refutations: (Refutation & { testbed: string })[];
   /** The control snippets with the lowest mean log-prob (at least 20 scored tokens). */
   hardest: { testbed: string; rowId: string; meanLogprob: number }[];
+  /** Per language and concept, the original functions with the lowest and the highest mean log-prob on it (at least 5 of its tokens). */
+  gallery: GalleryPick[];
 }
 
 
@@ -130,6 +134,9 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
     language: String(r.language), concept: String(r.concept), meanLogprob: Number(r.mean_logprob), meanProb: Number(r.mean_prob),
     top1: r.top1_accuracy === null ? null : Number(r.top1_accuracy), tokens: Number(r.scored),
   })), { replicates: input.bootstrapReplicates, seed });
+  const gallery = galleryPicks(conceptRows.filter((r) => originalKey(r.run_id, r.row_id) !== undefined && Number(r.scored) >= 5).map((r) => ({
+    language: String(r.language), concept: String(r.concept), testbed: testbedOf.get(String(r.run_id))!, runId: String(r.run_id), rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob), tokens: Number(r.scored),
+  })));
   // per AST leaf type and language: function means, bootstrap CI over functions, as for concepts
   const nodeRows = await reader.rows(`SELECT run_id, language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
       SELECT t.run_id, s.language, t.row_id, unnest(t.leaf_types) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
@@ -295,7 +302,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
   const wanted = (concept: string) => !input.concepts?.length || concept.startsWith('(') || input.concepts.includes(concept);
   return {
     model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition: decomposition.filter((d) => wanted(d.concept)), covariates, correlations, nodeTypes,
-    paired: paired.filter((p) => wanted(p.concept)), observational: observational.filter((o) => wanted(o.concept)), balance, refutations, hardest,
+    paired: paired.filter((p) => wanted(p.concept)), observational: observational.filter((o) => wanted(o.concept)), balance, refutations, hardest, gallery: gallery.filter((g) => wanted(g.concept)),
   };
 }
 
@@ -373,4 +380,23 @@ async function addEditRegions(reader: ScoresReader, run: AnalyzeInput['runs'][nu
       byPair.set(name, pairs);
     }
   }
+}
+
+/** The hardest and the easiest function per (language, concept); ties broken by row id. */
+function galleryPicks(rows: Omit<GalleryPick, 'kind'>[]): GalleryPick[] {
+  const groups = new Map<string, Omit<GalleryPick, 'kind'>[]>();
+  for (const r of rows) {
+    const key = `${r.language}\u0000${r.concept}`;
+    const list = groups.get(key) ?? [];
+    list.push(r);
+    groups.set(key, list);
+  }
+  const picks: GalleryPick[] = [];
+  for (const [key, list] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    void key;
+    if (list.length < 2) continue;
+    list.sort((a, b) => a.meanLogprob - b.meanLogprob || (a.rowId < b.rowId ? -1 : 1));
+    picks.push({ ...list[0], kind: 'hardest' }, { ...list[list.length - 1], kind: 'easiest' });
+  }
+  return picks;
 }

@@ -15,7 +15,8 @@ import Handlebars from 'handlebars';
 import type { TopLevelSpec } from 'vega-lite';
 import { openModel, type OpenOptions } from '../models/index.ts';
 import { scoreTestbed, sha256Files } from '../score/score.ts';
-import { DEFAULT_DB } from '../score/store.ts';
+import { DEFAULT_DB, ScoresReader } from '../score/store.ts';
+import { shadeTokens } from './tokenShading.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
 import { openTestbed, originalCodeHashes, originalSnippets, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
 import { readTrainingCorpus } from '../train/corpusRecord.ts';
@@ -228,6 +229,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
 
   // the hardest snippets, shown as text (handlebars escapes them)
   const examples = await hardestSnippets(analyses, testbeds, 3);
+  const gallery = await galleryView(analyses[0], testbeds, db);
 
   const testbedHashes = await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) })));
   const runIds = analyses.flatMap((a) => Object.values(a.runIds));
@@ -304,6 +306,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       })),
     })),
     examples,
+    gallery,
+    galleryModel: analyses[0].model,
     methods: methodsText({ scope: [options.languages?.length ? `the languages ${options.languages.join(', ')}` : '', options.concepts?.length ? `the concepts ${options.concepts.join(', ')} (with the whole-snippet and located outcomes)` : ''].filter(Boolean).join(' and ') || null, seeded: comparisons.some((c) => c.seeds !== null), adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
     command: options.command ? options.command.join(' ') : '(library call)',
     configFile: options.configFile ?? '(none: defaults)',
@@ -451,4 +455,31 @@ async function checkConcepts(concepts: readonly string[], testbeds: TestbedHandl
   }
   const unknown = concepts.filter((c) => !known.has(c));
   if (unknown.length) throw new UsageError(`unknown concept${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, `the testbeds' concepts: ${[...known].sort().join(', ')}`);
+}
+
+/** The first model's gallery: per language and concept, the hardest and the easiest function, tokens shaded. */
+async function galleryView(analysis: ModelAnalysis, testbeds: TestbedHandle[], db: string): Promise<{ language: string; concept: string; kind: string; where: string; meanLogprob: string; html: string }[]> {
+  if (!analysis.gallery.length) return [];
+  const wanted = new Set(analysis.gallery.map((g) => `${g.testbed}\u0000${g.rowId}`));
+  const code = new Map<string, string>();
+  for (const testbed of testbeds) {
+    if (!analysis.gallery.some((g) => g.testbed === testbed.manifest.name)) continue;
+    for await (const row of readTestbedRows(testbed)) {
+      const key = `${testbed.manifest.name}\u0000${row.id}`;
+      if (wanted.has(key)) code.set(key, row.code);
+    }
+  }
+  const reader = await ScoresReader.open(db);
+  try {
+    const out = [];
+    for (const g of analysis.gallery) {
+      const text = code.get(`${g.testbed}\u0000${g.rowId}`);
+      if (text === undefined) continue;
+      const tokens = await reader.tokens(g.runId, g.rowId);
+      out.push({ language: g.language, concept: g.concept, kind: g.kind, where: `${g.testbed} / ${g.rowId}`, meanLogprob: f(g.meanLogprob), html: shadeTokens(text, tokens, g.concept, 12) });
+    }
+    return out;
+  } finally {
+    reader.close();
+  }
 }
