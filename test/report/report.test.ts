@@ -71,7 +71,8 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   assert.equal((html.match(/<svg/g) ?? []).length >= 3, true, 'figures are inlined');
   assert.match(html, /natural_language/);
   assert.match(html, /remove-comments/);
-  assert.doesNotMatch(html, /NaN|undefined|\[object Object\]/);
+  // no value missing from the template (the code shown, JavaScript's `undefined` included, aside)
+  assert.doesNotMatch(html.replace(/<pre class="code[^"]*">[\s\S]*?<\/pre>/g, ''), /NaN|undefined|\[object Object\]/);
   const tex = readFileSync(join(dir, 'report', 'tables.tex'), 'utf8');
   assert.match(tex, /\\toprule[\s\S]*natural\\_language[\s\S]*\\bottomrule/);
   const json = JSON.parse(readFileSync(join(dir, 'report', 'results.json'), 'utf8')) as { analyses: { paired: { concept: string; estimate: number; ci: [number, number] }[]; decomposition: { concept: string; meanLogprob: number }[] }[] };
