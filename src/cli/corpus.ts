@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
+import { checkOutputFile } from '../util/outputs.ts';
 import { Progress } from '../util/progress.ts';
 import { table, toJson } from './format.ts';
 import { collect, parseLanguages, parsePositiveInt, type CliIO, splitFromOptions, splitOptions, type SplitCliOptions } from './shared.ts';
@@ -57,6 +58,7 @@ export function corpusCommand(io: CliIO): Command {
     .option('--quiet', 'no progress line')
     .action(async (opts: { corpus: string; out: string; lang?: string; minLines?: number; maxChars?: number; maxFileBytes?: number; set: string[]; strict?: boolean; quiet?: boolean } & SplitCliOptions) => {
       const split = splitFromOptions(opts);
+      checkOutputFile(opts.out, { what: 'corpus export', inputs: [opts.corpus] });
       const source = await resolveCorpus(opts.corpus);
       const skips = new SkipLog({ strict: opts.strict, warn: (m) => io.err(m) });
       const progress = new Progress({ label: 'export', unit: 'B', total: source.totalBytes, quiet: opts.quiet });

@@ -37,7 +37,8 @@ function withCommonOptions(command: Command): Command {
 
 async function run(io: CliIO, models: string[], opts: ReportCliOptions, architectures?: { name: string; models: string[] }[]): Promise<void> {
   const config = loadReportConfig(opts.config);
-  const name = architectures ? architectures.map((a) => a.name).join('-vs-') : (opts.name.length ? opts.name : models.map(modelDisplayName)).join('-vs-').replace(/[^\w.-]+/g, '_');
+  // a name that becomes a path: no separators, never '.' or '..'
+  const name = (architectures ? architectures.map((a) => a.name) : opts.name.length ? opts.name : models.map(modelDisplayName)).join('-vs-').replace(/[^\w.-]+/g, '_').replace(/^\.+$/, 'model');
   const result: ReportResult = await buildReport({
     models, names: opts.name.length ? opts.name : undefined,
     languages: opts.lang ? parseLanguages(opts.lang) : undefined, concepts: opts.concepts ? opts.concepts.split(',').map((c) => c.trim()).filter(Boolean) : undefined, architectures, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,

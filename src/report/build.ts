@@ -9,8 +9,8 @@
  * Several models make one comparison report. Every file is written atomically.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import type { TopLevelSpec } from 'vega-lite';
 import { openModel, type OpenOptions } from '../models/index.ts';
@@ -24,7 +24,8 @@ import { inspectTestbed } from '../testbeds/inspect.ts';
 import { adjustmentCovariates } from '../testbeds/treatments.ts';
 import { COVARIATE_NAMES } from '../syntax/covariates.ts';
 import type { TestbedManifest } from '../testbeds/build.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { replaceDirectory, writeFileAtomic } from '../util/atomic.ts';
+import { checkOutputFolder, recoverInterruptedSwap } from '../util/outputs.ts';
 import { UsageError } from '../util/errors.ts';
 import { taxonomyFor } from '../syntax/concepts.ts';
 import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
@@ -105,6 +106,9 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     const missing = arch.models.filter((m) => !options.models.includes(m));
     if (missing.length) throw new UsageError(`architecture ${arch.name}: ${missing.join(', ')} not among the models`, 'list every training run of an architecture in models too');
   }
+  // the report folder is written whole beside its place, then swapped in: a killed run leaves the old one intact
+  for (const note of await recoverInterruptedSwap(out)) log(note);
+  checkOutputFolder(out, { what: 'report', marker: 'manifest.json', formats: ['codegen-eval/report-manifest@1'], inputs: [db] });
   const testbedSpecs = options.testbeds?.length ? options.testbeds : readTestbedPlan().testbeds.map((t) => t.name);
   const testbeds = testbedSpecs.map((spec) => openTestbed(spec));
   const warnings: string[] = [];
@@ -167,186 +171,193 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   if (conceptWarnings) warnings.push(`${conceptWarnings} further diagnostic warnings on per-concept observational estimates (overlap, unmatched units, residual imbalance): read those estimates with care; results.json lists them`);
   const multipleModels = analyses.length > 1;
 
-  await mkdir(join(out, 'figures'), { recursive: true });
-  const files: string[] = [];
-  const figures: Record<string, string> = {};
-  const writeFigure = async (name: string, spec: TopLevelSpec) => {
-    const svg = await renderSvg(spec);
-    await writeFileAtomic(join(out, 'figures', `${name}.svg`), svg);
-    await writeFileAtomic(join(out, 'figures', `${name}.vl.json`), `${JSON.stringify(spec, null, 2)}\n`);
-    files.push(join(out, 'figures', `${name}.svg`));
-    return svg;
-  };
-  const multipleLanguages = new Set(analyses.flatMap((a) => a.decomposition.map((d) => d.language))).size > 1;
-  // per language, because languages differ more than concepts: one panel per language
-  const profileRows = analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })));
-  figures.decomposition = await writeFigure('decomposition', decompositionSpec(profileRows));
-  figures.distribution = await writeFigure('distributions', distributionSpec(profileRows));
-  if (analyses.some((a) => a.nodeTypes.length)) figures.nodeTypes = await writeFigure('node-types', nodeTypeSpec(analyses.flatMap((a) => a.nodeTypes.map((n) => ({ ...n, model: a.model })))));
-  const paired = analyses.flatMap((a) => a.paired.map((p) => ({ ...p, model: a.model })));
-  if (paired.length) figures.paired = await writeFigure('interventions', pairedForestSpec(paired, multipleModels));
-  const observational = analyses.flatMap((a) => a.observational.map((o) => ({ ...o, model: a.model })));
-  if (observational.length) figures.observational = await writeFigure('observational', observationalForestSpec(observational, multipleModels));
-  const balanceFigures: { model: string; testbed: string; svg: string; overlap: string | null }[] = [];
-  for (const [i, a] of analyses.entries()) {
-    if (!a.balance) continue;
-    balanceFigures.push({
-      model: a.model, testbed: a.balance.testbed, svg: await writeFigure(`balance-${i + 1}`, lovePlotSpec(a.balance.rows)),
-      overlap: a.balance.overlap.length ? await writeFigure(`overlap-${i + 1}`, overlapSpec(a.balance.overlap)) : null,
-    });
-  }
-
-  warnings.push(...takeFigureWarnings());
-  const findings: string[] = [];
-  for (const a of analyses) {
-    const who = multipleModels ? `${a.model}: ` : '';
-    for (const language of [...new Set(a.decomposition.map((d) => d.language))]) {
-      // a ranking needs enough functions behind each mean to say anything
-      const worst = a.decomposition.filter((d) => d.language === language && d.snippets >= MIN_FUNCTIONS_TO_RANK).slice(0, 3).map((d) => `${d.concept} (${f(d.meanLogprob, 2)}, ${d.snippets} functions)`).join(', ');
-      if (worst) findings.push(`${who}hardest concepts in ${language} by mean log-prob per token: ${worst}.`);
+  const stage = join(dirname(out), `.${basename(out)}.building-${process.pid}`);
+  await rm(stage, { recursive: true, force: true });
+  await mkdir(join(stage, 'figures'), { recursive: true });
+  try {
+    const files: string[] = [];
+    const figures: Record<string, string> = {};
+    const writeFigure = async (name: string, spec: TopLevelSpec) => {
+      const svg = await renderSvg(spec);
+      await writeFileAtomic(join(stage, 'figures', `${name}.svg`), svg);
+      await writeFileAtomic(join(stage, 'figures', `${name}.vl.json`), `${JSON.stringify(spec, null, 2)}\n`);
+      files.push(join(out, 'figures', `${name}.svg`));
+      return svg;
+    };
+    const multipleLanguages = new Set(analyses.flatMap((a) => a.decomposition.map((d) => d.language))).size > 1;
+    // per language, because languages differ more than concepts: one panel per language
+    const profileRows = analyses.flatMap((a) => a.decomposition.map((d) => ({ ...d, model: a.model })));
+    figures.decomposition = await writeFigure('decomposition', decompositionSpec(profileRows));
+    figures.distribution = await writeFigure('distributions', distributionSpec(profileRows));
+    if (analyses.some((a) => a.nodeTypes.length)) figures.nodeTypes = await writeFigure('node-types', nodeTypeSpec(analyses.flatMap((a) => a.nodeTypes.map((n) => ({ ...n, model: a.model })))));
+    const paired = analyses.flatMap((a) => a.paired.map((p) => ({ ...p, model: a.model })));
+    if (paired.length) figures.paired = await writeFigure('interventions', pairedForestSpec(paired, multipleModels));
+    const observational = analyses.flatMap((a) => a.observational.map((o) => ({ ...o, model: a.model })));
+    if (observational.length) figures.observational = await writeFigure('observational', observationalForestSpec(observational, multipleModels));
+    const balanceFigures: { model: string; testbed: string; svg: string; overlap: string | null }[] = [];
+    for (const [i, a] of analyses.entries()) {
+      if (!a.balance) continue;
+      balanceFigures.push({
+        model: a.model, testbed: a.balance.testbed, svg: await writeFigure(`balance-${i + 1}`, lovePlotSpec(a.balance.rows)),
+        overlap: a.balance.overlap.length ? await writeFigure(`overlap-${i + 1}`, overlapSpec(a.balance.overlap)) : null,
+      });
     }
-    const significant = a.paired.filter((p) => p.q < alpha).sort((x, y) => Math.abs(y.estimate) - Math.abs(x.estimate));
-    for (const p of significant.slice(0, 6)) findings.push(`${who}${p.intervention} changes the log-prob of ${p.concept} tokens by ${signed(p.estimate)} nats per token (95% CI ${ci(p.ci)}, q ${pv(p.q)}, ${p.pairs} pairs).`);
-    if (a.paired.length && !significant.length) findings.push(`${who}no intervention effect is significant after Benjamini–Hochberg correction.`);
-    for (const o of a.observational.filter((x) => x.q < alpha && x.concept === '(all tokens)')) {
-      const reg = o.estimates.find((e) => e.method === 'regression')!;
-      findings.push(`${who}${o.treatment} is associated with a change of ${signed(reg.estimate)} nats per token overall after adjustment (95% CI ${ci(reg.ci)}, q ${pv(o.q)}).`);
+
+    warnings.push(...takeFigureWarnings());
+    const findings: string[] = [];
+    for (const a of analyses) {
+      const who = multipleModels ? `${a.model}: ` : '';
+      for (const language of [...new Set(a.decomposition.map((d) => d.language))]) {
+        // a ranking needs enough functions behind each mean to say anything
+        const worst = a.decomposition.filter((d) => d.language === language && d.snippets >= MIN_FUNCTIONS_TO_RANK).slice(0, 3).map((d) => `${d.concept} (${f(d.meanLogprob, 2)}, ${d.snippets} functions)`).join(', ');
+        if (worst) findings.push(`${who}hardest concepts in ${language} by mean log-prob per token: ${worst}.`);
+      }
+      const significant = a.paired.filter((p) => p.q < alpha).sort((x, y) => Math.abs(y.estimate) - Math.abs(x.estimate));
+      for (const p of significant.slice(0, 6)) findings.push(`${who}${p.intervention} changes the log-prob of ${p.concept} tokens by ${signed(p.estimate)} nats per token (95% CI ${ci(p.ci)}, q ${pv(p.q)}, ${p.pairs} pairs).`);
+      if (a.paired.length && !significant.length) findings.push(`${who}no intervention effect is significant after Benjamini–Hochberg correction.`);
+      for (const o of a.observational.filter((x) => x.q < alpha && x.concept === '(all tokens)')) {
+        const reg = o.estimates.find((e) => e.method === 'regression')!;
+        findings.push(`${who}${o.treatment} is associated with a change of ${signed(reg.estimate)} nats per token overall after adjustment (95% CI ${ci(reg.ci)}, q ${pv(o.q)}).`);
+      }
     }
-  }
 
-  for (const candidate of [...new Set(comparisons.map((c) => c.candidate))]) {
-    const rows = comparisons.filter((c) => c.candidate === candidate);
-    const baseline = rows[0].baseline;
-    const wins = rows.filter((c) => c.winner === candidate).map((c) => c.concept);
-    const losses = rows.filter((c) => c.winner === baseline).map((c) => c.concept);
-    const overall = rows.find((c) => c.concept === '(all tokens)');
-    if (overall) findings.push(`${candidate} vs ${baseline}, all tokens: ${signed(overall.estimate)} nats per character (95% CI ${ci(overall.ci)}, q ${pv(overall.q)}, ${overall.snippets} snippets)${overall.winner ? `: ${overall.winner} is better` : ': no significant difference'}.`);
-    findings.push(wins.length ? `${candidate} is better than ${baseline} on ${wins.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.` : `${candidate} is better than ${baseline} on no concept with the evidence required (q below ${alpha} and a signed-rank test significant in the same direction).`);
-    const split = rows.filter((c) => c.verdict === 'disagree').map((c) => c.concept);
-    if (split.length) findings.push(`${candidate} vs ${baseline}: the mean and the signed-rank test point opposite ways on ${split.join(', ')}, so neither is called better there (a few large differences drive the mean).`);
-    if (losses.length) findings.push(`${baseline} is better than ${candidate} on ${losses.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.`);
-  }
+    for (const candidate of [...new Set(comparisons.map((c) => c.candidate))]) {
+      const rows = comparisons.filter((c) => c.candidate === candidate);
+      const baseline = rows[0].baseline;
+      const wins = rows.filter((c) => c.winner === candidate).map((c) => c.concept);
+      const losses = rows.filter((c) => c.winner === baseline).map((c) => c.concept);
+      const overall = rows.find((c) => c.concept === '(all tokens)');
+      if (overall) findings.push(`${candidate} vs ${baseline}, all tokens: ${signed(overall.estimate)} nats per character (95% CI ${ci(overall.ci)}, q ${pv(overall.q)}, ${overall.snippets} snippets)${overall.winner ? `: ${overall.winner} is better` : ': no significant difference'}.`);
+      findings.push(wins.length ? `${candidate} is better than ${baseline} on ${wins.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.` : `${candidate} is better than ${baseline} on no concept with the evidence required (q below ${alpha} and a signed-rank test significant in the same direction).`);
+      const split = rows.filter((c) => c.verdict === 'disagree').map((c) => c.concept);
+      if (split.length) findings.push(`${candidate} vs ${baseline}: the mean and the signed-rank test point opposite ways on ${split.join(', ')}, so neither is called better there (a few large differences drive the mean).`);
+      if (losses.length) findings.push(`${baseline} is better than ${candidate} on ${losses.filter((w) => w !== '(all tokens)').join(', ') || 'no single concept'}.`);
+    }
 
-  // the hardest snippets, shown as text (handlebars escapes them)
-  const examples = await hardestSnippets(analyses, testbeds, 3);
-  const gallery = await galleryView(analyses[0], testbeds, db);
+    // the hardest snippets, shown as text (handlebars escapes them)
+    const examples = await hardestSnippets(analyses, testbeds, 3);
+    const gallery = await galleryView(analyses[0], testbeds, db);
 
-  const testbedHashes = await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) })));
-  const runIds = analyses.flatMap((a) => Object.values(a.runIds));
-  const view = {
-    title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.architectures?.length ? options.architectures.map((a) => `${a.name} (${a.models.length} runs)`).join(' vs ') : displayNames.join(' vs ')}` : `Code-completion model report: ${displayNames[0]}`),
-    generated: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    toolVersion: TOOL_VERSION,
-    seed,
-    bootstrapReplicates: replicates,
-    multipleModels,
-    multipleLanguages,
-    models: modelRows,
-    findings,
-    warnings: [...new Set(warnings)].slice(0, 40),
-    testbeds: testbeds.map((t) => ({
-      name: t.manifest.name, design: t.manifest.design, treatment: t.manifest.treatment.name, rows: t.manifest.counts.rows,
-      languages: Object.keys(t.manifest.counts.byLanguage).join(', '), corpus: t.manifest.source.spec,
-      drops: Object.entries(t.manifest.drops).map(([reason, n]) => `${reason}: ${n}`).join('; ') || 'none',
-    })),
-    figures,
-    decompositionTables: analyses.map((a) => ({
-      model: a.model,
-      rows: a.decomposition.map((d) => ({ language: d.language, concept: d.concept, snippets: d.snippets, tokens: d.tokens, mean: f(d.meanLogprob), ci: ci(d.ci), prob: f(d.meanProb), top1: d.top1 === null ? '–' : f(d.top1) })),
-    })),
-    pairedTables: analyses.flatMap((a) => [...new Set(a.paired.map((p) => p.testbed))].map((testbed) => ({
-      title: `${multipleModels ? `${a.model}: ` : ''}${testbed}`,
-      rows: a.paired.filter((p) => p.testbed === testbed).map((p) => ({
-        concept: p.concept, pairs: p.pairs, control: f(p.control), treated: f(p.treated), estimate: f(p.estimate), ci: ci(p.ci), p: pv(p.p), pWilcoxon: pv(p.pWilcoxon), q: pv(p.q), delta: f(p.cliffsDelta, 2), js: f(p.jsDistance), significant: p.q < alpha,
+    const testbedHashes = await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) })));
+    const runIds = analyses.flatMap((a) => Object.values(a.runIds));
+    const view = {
+      title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.architectures?.length ? options.architectures.map((a) => `${a.name} (${a.models.length} runs)`).join(' vs ') : displayNames.join(' vs ')}` : `Code-completion model report: ${displayNames[0]}`),
+      generated: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      toolVersion: TOOL_VERSION,
+      seed,
+      bootstrapReplicates: replicates,
+      multipleModels,
+      multipleLanguages,
+      models: modelRows,
+      findings,
+      warnings: [...new Set(warnings)].slice(0, 40),
+      testbeds: testbeds.map((t) => ({
+        name: t.manifest.name, design: t.manifest.design, treatment: t.manifest.treatment.name, rows: t.manifest.counts.rows,
+        languages: Object.keys(t.manifest.counts.byLanguage).join(', '), corpus: t.manifest.source.spec,
+        drops: Object.entries(t.manifest.drops).map(([reason, n]) => `${reason}: ${n}`).join('; ') || 'none',
       })),
-    }))),
-    observationalTables: analyses.flatMap((a) => [...new Set(a.observational.map((o) => o.testbed))].map((testbed) => ({
-      title: `${multipleModels ? `${a.model}: ` : ''}${testbed}`,
-      rows: a.observational.filter((o) => o.testbed === testbed).map((o) => {
-        const cell = (method: string) => {
-          const e = o.estimates.find((x) => x.method === method);
-          return e && Number.isFinite(e.estimate) ? `${f(e.estimate)} ${ci(e.ci)}` : '–';
-        };
-        const aipw = o.estimates.find((x) => x.method === 'aipw');
-        const aipwNote = aipw?.withheld ?? (aipw?.population ? `ATE of the ${aipw.population.replace(/^units/, 'units')}` : '');
-        return { concept: o.concept, n: o.n, treated: o.treated, matching: cell('matching'), regression: cell('regression'), aipw: cell('aipw'), aipwNote: aipw?.withheld ? aipwNote : '', aipwPopulation: aipw?.withheld ? '' : aipwNote, q: pv(o.q), significant: o.q < alpha };
-      }),
-    }))),
-    balanceFigures,
-    refutations: analyses.flatMap((a) => a.refutations.map((r) => ({ model: a.model, testbed: r.testbed, refuter: r.refuter, estimate: f(r.originalEstimate), newEffect: f(r.newEstimate), p: r.p === null ? '–' : pv(r.p), verdict: r.verdict }))),
-    testbedCovariates: await Promise.all(testbeds.map(async (t) => {
-      const inspection = await inspectTestbed(t);
-      return {
-        name: t.manifest.name,
-        paired: t.manifest.design === 'paired',
-        rows: inspection.covariates.map((c) => ({
-          covariate: c.covariate, control: `${f(c.control.mean, 1)} (${f(c.control.sd, 1)})`, treated: `${f(c.treated.mean, 1)} (${f(c.treated.sd, 1)})`,
-          smd: f(c.smd, 2), pairedDifference: c.meanPairedDifference === null ? '–' : f(c.meanPairedDifference, 2),
+      figures,
+      decompositionTables: analyses.map((a) => ({
+        model: a.model,
+        rows: a.decomposition.map((d) => ({ language: d.language, concept: d.concept, snippets: d.snippets, tokens: d.tokens, mean: f(d.meanLogprob), ci: ci(d.ci), prob: f(d.meanProb), top1: d.top1 === null ? '–' : f(d.top1) })),
+      })),
+      pairedTables: analyses.flatMap((a) => [...new Set(a.paired.map((p) => p.testbed))].map((testbed) => ({
+        title: `${multipleModels ? `${a.model}: ` : ''}${testbed}`,
+        rows: a.paired.filter((p) => p.testbed === testbed).map((p) => ({
+          concept: p.concept, pairs: p.pairs, control: f(p.control), treated: f(p.treated), estimate: f(p.estimate), ci: ci(p.ci), p: pv(p.p), pWilcoxon: pv(p.pWilcoxon), q: pv(p.q), delta: f(p.cliffsDelta, 2), js: f(p.jsDistance), significant: p.q < alpha,
         })),
-      };
-    })),
-    covariateTable: analyses[0].covariates.map((c) => ({ covariate: c.covariate, n: c.n, mean: f(c.mean, 2), sd: f(c.sd, 2), min: f(c.min, 0), median: f(c.median, 1), max: f(c.max, 0) })),
-    correlationTables: analyses.map((a) => ({
-      model: a.model,
-      rows: a.correlations.map((c) => ({ covariate: c.covariate, n: c.n, rho: f(c.rho), ci: ci(c.ci), p: pv(c.p), q: pv(c.q), significant: c.q < alpha })),
-    })),
-    nodeTypeTables: analyses.map((a) => ({ model: a.model, rows: a.nodeTypes.map((n) => ({ language: n.language, nodeType: n.nodeType, snippets: n.snippets, tokens: n.tokens, mean: f(n.meanLogprob), ci: ci(n.ci), prob: f(n.meanProb) })) })),
-    db,
-    runIds: runIds.join(', '),
-    alpha,
-    comparisonSeeded: comparisons.some((c) => c.seeds !== null),
-    comparisonTables: [...new Set(comparisons.map((c) => c.candidate))].map((candidate) => ({
-      title: `${candidate} − ${comparisons.find((c) => c.candidate === candidate)!.baseline}`,
-      seeded: comparisons.some((c) => c.candidate === candidate && c.seeds !== null),
-      rows: comparisons.filter((c) => c.candidate === candidate).map((c) => ({
-        seedSd: c.seeds ? `${c.seeds.sdBaseline === null ? '–' : f(c.seeds.sdBaseline, 4)} / ${c.seeds.sdCandidate === null ? '–' : f(c.seeds.sdCandidate, 4)}` : '–',
-        qSeeds: c.seeds?.q === null || c.seeds?.q === undefined ? '–' : pv(c.seeds.q),
-        concept: c.concept, snippets: c.snippets, baseline: f(c.baselineMean), candidate: f(c.candidateMean), estimate: f(c.estimate, 4), ci: ci(c.ci, 4),
-        p: pv(c.p), pWilcoxon: pv(c.pWilcoxon), pBootstrap: pv(c.pBootstrap), q: pv(c.q), delta: f(c.cliffsDelta, 2), winner: c.winner ?? (c.verdict === 'disagree' ? 'disagree' : '–'), significant: c.winner !== null,
+      }))),
+      observationalTables: analyses.flatMap((a) => [...new Set(a.observational.map((o) => o.testbed))].map((testbed) => ({
+        title: `${multipleModels ? `${a.model}: ` : ''}${testbed}`,
+        rows: a.observational.filter((o) => o.testbed === testbed).map((o) => {
+          const cell = (method: string) => {
+            const e = o.estimates.find((x) => x.method === method);
+            return e && Number.isFinite(e.estimate) ? `${f(e.estimate)} ${ci(e.ci)}` : '–';
+          };
+          const aipw = o.estimates.find((x) => x.method === 'aipw');
+          const aipwNote = aipw?.withheld ?? (aipw?.population ? `ATE of the ${aipw.population.replace(/^units/, 'units')}` : '');
+          return { concept: o.concept, n: o.n, treated: o.treated, matching: cell('matching'), regression: cell('regression'), aipw: cell('aipw'), aipwNote: aipw?.withheld ? aipwNote : '', aipwPopulation: aipw?.withheld ? '' : aipwNote, q: pv(o.q), significant: o.q < alpha };
+        }),
+      }))),
+      balanceFigures,
+      refutations: analyses.flatMap((a) => a.refutations.map((r) => ({ model: a.model, testbed: r.testbed, refuter: r.refuter, estimate: f(r.originalEstimate), newEffect: f(r.newEstimate), p: r.p === null ? '–' : pv(r.p), verdict: r.verdict }))),
+      testbedCovariates: await Promise.all(testbeds.map(async (t) => {
+        const inspection = await inspectTestbed(t);
+        return {
+          name: t.manifest.name,
+          paired: t.manifest.design === 'paired',
+          rows: inspection.covariates.map((c) => ({
+            covariate: c.covariate, control: `${f(c.control.mean, 1)} (${f(c.control.sd, 1)})`, treated: `${f(c.treated.mean, 1)} (${f(c.treated.sd, 1)})`,
+            smd: f(c.smd, 2), pairedDifference: c.meanPairedDifference === null ? '–' : f(c.meanPairedDifference, 2),
+          })),
+        };
       })),
-    })),
-    examples,
-    gallery,
-    galleryModel: analyses[0].model,
-    methods: methodsText({ scope: [options.languages?.length ? `the languages ${options.languages.join(', ')}` : '', options.concepts?.length ? `the concepts ${options.concepts.join(', ')} (with the whole-snippet and located outcomes)` : ''].filter(Boolean).join(' and ') || null, seeded: comparisons.some((c) => c.seeds !== null), adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
-    command: options.command ? options.command.join(' ') : '(library call)',
-    configFile: options.configFile ?? '(none: defaults)',
-    testbedHashes: testbedHashes.map((t) => `${t.name} ${t.sha256.slice(0, 16)}`).join(', '),
-    modelIdentities: modelRows.map((m) => `${m.spec} ${m.identity.slice(0, 16)}`).join(', '),
-    versions: Object.entries(softwareVersions()).map(([name, version]) => `${name} ${version}`).join(', '),
-  };
-  const template = Handlebars.compile(await readFile(packagePath('templates', 'report.hbs'), 'utf8'), { strict: true });
-  const html = template(view);
-  const htmlFile = join(out, 'index.html');
-  await writeFileAtomic(htmlFile, html);
-  files.push(htmlFile);
-  await writeFileAtomic(join(out, 'tables.tex'), latexTables(analyses));
-  files.push(join(out, 'tables.tex'));
-  const results = { format: 'codegen-eval/report@1', toolVersion: TOOL_VERSION, generated: new Date().toISOString(), db, seed, bootstrapReplicates: replicates, alpha, testbeds: view.testbeds, models: modelRows, warnings: view.warnings, analyses, comparisons };
-  await writeFileAtomic(join(out, 'results.json'), `${JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-  files.push(join(out, 'results.json'));
-  let browserVersion: string | null = null;
-  if (browser) {
-    log('printing the PDF with Chromium');
-    const pdf = join(out, 'report.pdf');
-    browserVersion = await printPdf(htmlFile, pdf);
-    files.push(pdf);
+      covariateTable: analyses[0].covariates.map((c) => ({ covariate: c.covariate, n: c.n, mean: f(c.mean, 2), sd: f(c.sd, 2), min: f(c.min, 0), median: f(c.median, 1), max: f(c.max, 0) })),
+      correlationTables: analyses.map((a) => ({
+        model: a.model,
+        rows: a.correlations.map((c) => ({ covariate: c.covariate, n: c.n, rho: f(c.rho), ci: ci(c.ci), p: pv(c.p), q: pv(c.q), significant: c.q < alpha })),
+      })),
+      nodeTypeTables: analyses.map((a) => ({ model: a.model, rows: a.nodeTypes.map((n) => ({ language: n.language, nodeType: n.nodeType, snippets: n.snippets, tokens: n.tokens, mean: f(n.meanLogprob), ci: ci(n.ci), prob: f(n.meanProb) })) })),
+      db,
+      runIds: runIds.join(', '),
+      alpha,
+      comparisonSeeded: comparisons.some((c) => c.seeds !== null),
+      comparisonTables: [...new Set(comparisons.map((c) => c.candidate))].map((candidate) => ({
+        title: `${candidate} − ${comparisons.find((c) => c.candidate === candidate)!.baseline}`,
+        seeded: comparisons.some((c) => c.candidate === candidate && c.seeds !== null),
+        rows: comparisons.filter((c) => c.candidate === candidate).map((c) => ({
+          seedSd: c.seeds ? `${c.seeds.sdBaseline === null ? '–' : f(c.seeds.sdBaseline, 4)} / ${c.seeds.sdCandidate === null ? '–' : f(c.seeds.sdCandidate, 4)}` : '–',
+          qSeeds: c.seeds?.q === null || c.seeds?.q === undefined ? '–' : pv(c.seeds.q),
+          concept: c.concept, snippets: c.snippets, baseline: f(c.baselineMean), candidate: f(c.candidateMean), estimate: f(c.estimate, 4), ci: ci(c.ci, 4),
+          p: pv(c.p), pWilcoxon: pv(c.pWilcoxon), pBootstrap: pv(c.pBootstrap), q: pv(c.q), delta: f(c.cliffsDelta, 2), winner: c.winner ?? (c.verdict === 'disagree' ? 'disagree' : '–'), significant: c.winner !== null,
+        })),
+      })),
+      examples,
+      gallery,
+      galleryModel: analyses[0].model,
+      methods: methodsText({ scope: [options.languages?.length ? `the languages ${options.languages.join(', ')}` : '', options.concepts?.length ? `the concepts ${options.concepts.join(', ')} (with the whole-snippet and located outcomes)` : ''].filter(Boolean).join(' and ') || null, seeded: comparisons.some((c) => c.seeds !== null), adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
+      command: options.command ? options.command.join(' ') : '(library call)',
+      configFile: options.configFile ?? '(none: defaults)',
+      testbedHashes: testbedHashes.map((t) => `${t.name} ${t.sha256.slice(0, 16)}`).join(', '),
+      modelIdentities: modelRows.map((m) => `${m.spec} ${m.identity.slice(0, 16)}`).join(', '),
+      versions: Object.entries(softwareVersions()).map(([name, version]) => `${name} ${version}`).join(', '),
+    };
+    const template = Handlebars.compile(await readFile(packagePath('templates', 'report.hbs'), 'utf8'), { strict: true });
+    const html = template(view);
+    const htmlFile = join(stage, 'index.html');
+    await writeFileAtomic(htmlFile, html);
+    files.push(join(out, 'index.html'));
+    await writeFileAtomic(join(stage, 'tables.tex'), latexTables(analyses));
+    files.push(join(out, 'tables.tex'));
+    const results = { format: 'codegen-eval/report@1', toolVersion: TOOL_VERSION, generated: new Date().toISOString(), db, seed, bootstrapReplicates: replicates, alpha, testbeds: view.testbeds, models: modelRows, warnings: view.warnings, analyses, comparisons };
+    await writeFileAtomic(join(stage, 'results.json'), `${JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    files.push(join(out, 'results.json'));
+    let browserVersion: string | null = null;
+    if (browser) {
+      log('printing the PDF with Chromium');
+      browserVersion = await printPdf(htmlFile, join(stage, 'report.pdf'));
+      files.push(join(out, 'report.pdf'));
+    }
+    const manifest = {
+      format: 'codegen-eval/report-manifest@1',
+      generated: results.generated,
+      command: options.command ?? null,
+      config: { file: options.configFile ?? null, seed, bootstrapReplicates: replicates, alpha, caliper: options.caliper ?? 0.2, title: view.title },
+      versions: { ...softwareVersions(), chromium: browserVersion },
+      models: modelRows.map((m) => ({ spec: m.spec, kind: m.kind, identity: m.identity })),
+      testbeds: testbedHashes,
+      db,
+      runs: analyses.map((a) => ({ model: a.model, runIds: a.runIds })),
+      files: files.map((file) => file.slice(out.length + 1)),
+    };
+    await writeFileAtomic(join(stage, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    files.push(join(out, 'manifest.json'));
+    await replaceDirectory(stage, out);
+    return { out, files, analyses, warnings: view.warnings, comparisons, pdfSkipped };
+  } catch (error) {
+    await rm(stage, { recursive: true, force: true });
+    throw error;
   }
-  const manifest = {
-    format: 'codegen-eval/report-manifest@1',
-    generated: results.generated,
-    command: options.command ?? null,
-    config: { file: options.configFile ?? null, seed, bootstrapReplicates: replicates, alpha, caliper: options.caliper ?? 0.2, title: view.title },
-    versions: { ...softwareVersions(), chromium: browserVersion },
-    models: modelRows.map((m) => ({ spec: m.spec, kind: m.kind, identity: m.identity })),
-    testbeds: testbedHashes,
-    db,
-    runs: analyses.map((a) => ({ model: a.model, runIds: a.runIds })),
-    files: files.map((file) => file.slice(out.length + 1)),
-  };
-  await writeFileAtomic(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  files.push(join(out, 'manifest.json'));
-  return { out, files, analyses, warnings: view.warnings, comparisons, pdfSkipped };
 }
 
 function softwareVersions(): Record<string, string> {

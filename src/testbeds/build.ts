@@ -20,6 +20,7 @@ import { COVARIATE_NAMES, computeCovariates } from '../syntax/covariates.ts';
 import type { LanguageId } from '../syntax/languages.ts';
 import { getParser, parseWith } from '../syntax/parser.ts';
 import { replaceDirectory, writeFileAtomic } from '../util/atomic.ts';
+import { checkOutputFolder, recoverInterruptedSwap } from '../util/outputs.ts';
 import { UsageError, UserError } from '../util/errors.ts';
 import type { JsonObject } from '../util/hocon.ts';
 import { createRandom, deriveSeed } from '../util/random.ts';
@@ -109,6 +110,9 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
   const perLanguage = new Map<string, number>();
   const perLanguageLimit = options.limitPerLanguage ?? Infinity;
   const seed = options.seed ?? 0;
+  const outDirChecked = resolve(options.out);
+  for (const note of await recoverInterruptedSwap(outDirChecked)) options.warn?.(note);
+  checkOutputFolder(outDirChecked, { what: 'testbed', marker: 'manifest.json', formats: [TESTBED_FORMAT], inputs: [options.corpus] });
   const source = await resolveCorpus(options.corpus, { partitions: options.partitions });
   const skips = new SkipLog({ strict: options.strict, warn: options.warn });
   const outDir = resolve(options.out);

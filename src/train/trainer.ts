@@ -5,12 +5,13 @@
  * checkpoints with the whole context, and `resume` from the newest checkpoint. Seeded and
  * deterministic on one backend: a run killed and resumed reaches the weights of an uninterrupted run.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
 import { recordTrainingCorpus, TRAINING_CORPUS_FILE } from './corpusRecord.ts';
 import { loadTrainConfigFrom } from './config.ts';
+import { checkOutputFolder } from '../util/outputs.ts';
 import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -136,6 +137,7 @@ async function truncateMetrics(file: string, step: number): Promise<void> {
 export async function train(options: TrainOptions): Promise<TrainSummary> {
   const log = options.log ?? (() => {});
   const out = options.out;
+  if (!options.resume) checkOutputFolder(out, { what: 'model folder', marker: 'model.json', formats: [MODEL_FORMAT], inputs: [options.corpus], isOurs: isOurModelFolder });
   await mkdir(out, { recursive: true });
   let config = options.config;
   let resumeFrom: string | undefined;
@@ -278,4 +280,18 @@ export function resumeConfig(saved: TrainConfig, overrides: readonly string[], l
     throw new UserError(`--resume continues the saved run exactly, so these settings cannot change: ${refused.join('; ')}`, { hint: 'drop those --set/--backend options (only train.maxSteps and train.maxMinutes may change on resume), or start a new run in another --out' });
   }
   return config;
+}
+
+/** A folder `train` wrote: its model.json, or (a run stopped before writing that) its config.json with our four sections. */
+function isOurModelFolder(dir: string): boolean {
+  const read = (name: string): Record<string, unknown> | null => {
+    try {
+      return JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  };
+  if (read('model.json')?.format === MODEL_FORMAT) return true;
+  const config = read('config.json');
+  return config !== null && ['model', 'tokenizer', 'data', 'train'].every((k) => typeof config[k] === 'object' && config[k] !== null) && Object.keys(config).length === 4;
 }

@@ -11,6 +11,8 @@
  * present.{i}.key|value out), DIR/config.json (model_type gpt2, use_cache true),
  * DIR/generation_config.json, DIR/tokenizer.json and DIR/tokenizer_config.json.
  */
+import { readFileSync } from 'node:fs';
+import { checkOutputFolder } from '../../util/outputs.ts';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../util/errors.ts';
@@ -71,7 +73,18 @@ export function buildGptGraph(model: ModelWeights, options: { contribOps?: boole
  * operators (any ONNX runtime); the default also uses onnxruntime's fused Attention and FastGelu.
  */
 export async function exportGptToOnnx(modelSpec: string, outDir: string, options: { portable?: boolean; externalData?: boolean } = {}): Promise<ExportResult> {
+  checkOutputFolder(outDir, {
+    what: 'Hugging Face model folder', marker: 'config.json', formats: [],
+    isOurs: (folder) => {
+      try {
+        return typeof (JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as { codegen_eval?: unknown }).codegen_eval === 'object';
+      } catch {
+        return false;
+      }
+    },
+  });
   const { dir, config, tokenizer, checkpoint, weights: { params } } = await readModelFolder(modelSpec);
+  checkOutputFolder(outDir, { what: 'Hugging Face model folder', marker: 'config.json', formats: [], isOurs: () => true, inputs: [dir] });
   if (config.model.type !== 'gpt') throw new UserError(`ONNX export supports GPT models; ${dir} is a ${config.model.type}`, { hint: 'score recurrent models with builtin:' });
   const { width: d, heads: H, layers: L, context } = config.model;
   const V = tokenizer.vocabSize;
