@@ -142,6 +142,7 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
   const results: ModelDifference[] = [];
   const family: { name: string; d: number[] }[] = [];
   const seedPs: number[] = [];
+  const identicalRuns: number[] = [];
   for (const candidate of candidates) {
     const candidateValues = await modelValues(input.db, candidate, input.originals);
     const other = candidateValues.combined;
@@ -166,7 +167,10 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
       // each training run's mean on the same functions: the unit of an architecture comparison
       const seedMeans = (values: Map<string, number>[]) => values.map((m) => mean(keys.map((k) => m.get(k)!)));
       const seeds = baseValues.seeds.length > 1 || candidateValues.seeds.length > 1 ? { baseline: seedMeans(baseValues.seeds), candidate: seedMeans(candidateValues.seeds) } : null;
-      const pSeeds = seeds && seeds.baseline.length >= 2 && seeds.candidate.length >= 2 ? welchTTest(seeds.candidate, seeds.baseline).p : null;
+      const bothSeeded = seeds !== null && seeds.baseline.length >= 2 && seeds.candidate.length >= 2;
+      // runs that give identical scores (the same checkpoint twice) have no between-run variation to test against
+      const varying = bothSeeded && variance(seeds.baseline) + variance(seeds.candidate) > 0;
+      const pSeeds = bothSeeded && varying ? welchTTest(seeds.candidate, seeds.baseline).p : null;
       results.push({
         baseline: baseline.name, candidate: candidate.name, concept, snippets: d.length, baselineMean: mean(a), candidateMean: mean(b),
         estimate: t.estimate, ci: t.ci, p: t.p, pWilcoxon: signedRankTest(b, a).p, pBootstrap, q: NaN, cliffsDelta: cliffsDelta(b, a), winner: null,
@@ -175,6 +179,7 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
       });
       family.push({ name: `${candidate.name}\u0000${concept}`, d });
       if (pSeeds !== null) seedPs.push(results.length - 1);
+      else if (bothSeeded) identicalRuns.push(results.length - 1);
     }
   }
   // one family: every concept of every candidate
@@ -185,6 +190,12 @@ export async function compareModels(input: CompareInput): Promise<ModelDifferenc
     r.notes = x.notes;
     r.winner = x.difference === 'better' ? r.candidate : x.difference === 'worse' ? r.baseline : null;
   });
+  for (const i of identicalRuns) {
+    const r = results[i];
+    r.notes.push('the training runs give identical scores (between-run SD 0): they are copies, not independent runs, so no difference between the architectures can be shown');
+    r.verdict = 'no difference shown';
+    r.winner = null;
+  }
   // with several training runs per model, a winner must also hold between runs (BH over the family)
   if (seedPs.length) {
     pAdjust(seedPs.map((i) => results[i].seeds!.p!), 'BH').forEach((q, j) => {

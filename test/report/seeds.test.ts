@@ -37,7 +37,16 @@ test('compare: architectures of several runs; a difference between checkpoints i
   assert.ok(overall.seeds.q! > 0.05, `between runs, no difference is shown: q ${overall.seeds.q}`);
   assert.equal(overall.winner, null);
   assert.match(overall.notes.join(' '), /not shown for the architectures/);
-  // the same runs compared one checkpoint each would call a winner: the seeds are what changes it
+  // the same checkpoint given twice is not a seed study: no architecture difference is claimed, and the note says why
+  const copies = { models: [specs.a[0], specs.a[0].replace('a0', 'a0-copy'), specs.b[0], specs.b[0].replace('b0', 'b0-copy')] };
+  const { copyFileSync } = await import('node:fs');
+  copyFileSync(specs.a[0].slice('logprobs:'.length), copies.models[1].slice('logprobs:'.length));
+  copyFileSync(specs.b[0].slice('logprobs:'.length), copies.models[3].slice('logprobs:'.length));
+  const same = await buildReport({ models: copies.models, architectures: [{ name: 'a', models: copies.models.slice(0, 2) }, { name: 'b', models: copies.models.slice(2) }], testbeds: ['remove-comments'], out: join(dir, 'copies'), db: join(dir, 'scores.duckdb'), pdf: false, bootstrapReplicates: 100, quiet: true });
+  const copied = same.comparisons.find((c) => c.concept === '(all tokens)')!;
+  assert.equal(copied.winner, null);
+  assert.equal(copied.seeds!.p, null);
+  assert.match(copied.notes.join(' '), /identical scores/);
   assert.deepEqual(parseModelGroups(['x,y']), { models: ['x', 'y'] });
   assert.throws(() => parseModelGroups(['a=x', 'y']), /mixes architectures/);
   assert.throws(() => parseModelGroups(['a=x,y', 'b=y']), /lists y twice/);
