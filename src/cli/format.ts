@@ -1,7 +1,9 @@
+import { maxOf } from '../stats/extent.ts';
+
 /** Plain-text tables for the terminal. */
 export function table(headers: string[], rows: (string | number)[][], align: ('l' | 'r')[] = []): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const widths = headers.map((_, c) => maxOf(cells.map((r) => (r[c] ?? '').length)));
   const line = (r: string[]) =>
     r.map((cell, c) => ((align[c] ?? (c === 0 ? 'l' : 'r')) === 'l' ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');

@@ -6,6 +6,7 @@
  * named confounders (back-door criterion): the user states the confounders; the engine checks overlap
  * and balance and says when they fail.
  */
+import { maxOf, minOf } from './extent.ts';
 import { UserError, UsageError } from '../util/errors.ts';
 import { balanceTable, type BalanceRow } from './balance.ts';
 import { bootstrap, type BootstrapResult } from './bootstrap.ts';
@@ -156,15 +157,15 @@ export interface EffectEstimate {
 }
 
 function describeScores(values: number[]) {
-  return { min: Math.min(...values), q25: quantile(values, 0.25), median: quantile(values, 0.5), q75: quantile(values, 0.75), max: Math.max(...values) };
+  return { min: minOf(values), q25: quantile(values, 0.25), median: quantile(values, 0.5), q75: quantile(values, 0.75), max: maxOf(values) };
 }
 
 function overlapSummary(ps: Float64Array, treat: Float64Array): OverlapSummary {
   const t: number[] = [];
   const c: number[] = [];
   ps.forEach((p, i) => (treat[i] === 1 ? t : c).push(p));
-  const [tMin, tMax] = [Math.min(...t), Math.max(...t)];
-  const [cMin, cMax] = [Math.min(...c), Math.max(...c)];
+  const [tMin, tMax] = [minOf(t), maxOf(t)];
+  const [cMin, cMax] = [minOf(c), maxOf(c)];
   let outside = 0;
   ps.forEach((p, i) => {
     if (treat[i] === 1 ? p < cMin || p > cMax : p < tMin || p > tMax) outside++;
@@ -218,7 +219,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
   const balanceEstimand = estimand === 'ATC' ? 'ATC' : estimand === 'ATE' ? 'ATE' : 'ATT';
   const before = lean ? { rows: [] as BalanceRow[] } : balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, estimand: balanceEstimand });
   const after = (weights: Float64Array, subclass?: Int32Array) => (lean ? { rows: [] as BalanceRow[] } : balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, weights, subclass, estimand: balanceEstimand }));
-  const maxAbs = (rows: BalanceRow[]) => (rows.length ? Math.max(...rows.filter((r) => r.variable !== 'distance').map((r) => Math.abs(r.smd))) : NaN);
+  const maxAbs = (rows: BalanceRow[]) => maxOf(rows.filter((r) => r.variable !== 'distance').map((r) => Math.abs(r.smd)));
   if (method === 'matching') {
     if (estimand === 'ATE') throw new UsageError('nearest-neighbour matching estimates the ATT or the ATC', 'use --estimand ATT or ATC, or --method ipw/aipw/regression for the ATE');
     const distance = options.logitDistance ? ps.map((p) => Math.log(p / (1 - p))) : ps;

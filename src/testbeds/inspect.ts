@@ -1,4 +1,5 @@
 import { COVARIATE_NAMES, type Covariates } from '../syntax/covariates.ts';
+import { maxOf, minOf } from '../stats/extent.ts';
 import { mean } from '../stats/mean.ts';
 import { quantile } from '../stats/quantile.ts';
 import { standardizedMeanDifference } from '../stats/smd.ts';
@@ -33,9 +34,9 @@ export function describe(values: number[]): { mean: number; sd: number; min: num
   return {
     mean: mean(values),
     sd: Number.isNaN(sd) ? 0 : sd,
-    min: values.length ? Math.min(...values) : NaN,
+    min: minOf(values),
     median: quantile(values, 0.5),
-    max: values.length ? Math.max(...values) : NaN,
+    max: maxOf(values),
   };
 }
 
