@@ -354,7 +354,7 @@ export function estimateEffect(q: CausalQuestion, options: EstimateOptions, lean
 }
 
 function fixedTrim(ps: Float64Array, alpha: number): OverlapTrim {
-  if (!(alpha > 0 && alpha < 0.5)) throw new UserError(`trim must lie in (0, 0.5), got ${alpha}`);
+  if (!(alpha > 0 && alpha < 0.5)) throw new UsageError(`--trim must lie in (0, 0.5), got ${alpha}`, 'e.g. --trim 0.05, or --trim crump for the optimal threshold');
   const kept: number[] = [];
   for (let i = 0; i < ps.length; i++) if (ps[i] >= alpha && ps[i] <= 1 - alpha) kept.push(i);
   return { alpha, kept, trimmed: ps.length - kept.length };

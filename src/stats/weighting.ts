@@ -14,7 +14,7 @@
  * by OLS in each arm give mu1, mu0 for every unit; phi_i = mu1 - mu0 + T (y - mu1) / e
  * - (1 - T)(y - mu0) / (1 - e); ATE = mean(phi), SE = sd(phi) / sqrt(n) (influence function).
  */
-import { UserError } from '../util/errors.ts';
+import { UsageError, UserError } from '../util/errors.ts';
 import { coefficientTest, type CoefficientTest } from './inference.ts';
 import { fitLinear } from './ols.ts';
 import { standardErrors, vcov } from './vcov.ts';
@@ -77,7 +77,7 @@ export function ipw(y: ArrayLike<number>, treat: ArrayLike<number>, ps: ArrayLik
   let trimmed = 0;
   const warnings: string[] = [];
   if (options.trim !== undefined) {
-    if (!(options.trim > 0 && options.trim < 0.5)) throw new UserError(`trim must lie in (0, 0.5), got ${options.trim}`);
+    if (!(options.trim > 0 && options.trim < 0.5)) throw new UsageError(`--trim must lie in (0, 0.5), got ${options.trim}`, 'e.g. --trim 0.05, or --trim crump for the optimal threshold');
     for (let i = 0; i < n; i++) if (ps[i] < options.trim || ps[i] > 1 - options.trim) { keep[i] = 0; trimmed++; }
     if (trimmed > 0) warnings.push(`${trimmed} units with propensity outside [${options.trim}, ${1 - options.trim}] were trimmed: the estimate refers to the remaining population`);
   }

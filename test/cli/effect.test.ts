@@ -54,6 +54,7 @@ test('cli effect: user mistakes are clear errors without stack traces', () => {
   const cases: [string[], number, RegExp][] = [
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'x'], 1, /missing value in column 'x' at data row 3/],
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'zz'], 1, /no column 'zz'/],
+    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--method', 'ipw', '--trim', '0.6'], 2, /--trim must lie in \(0, 0\.5\), got 0\.6/],
     [['effect', '--data', 'd.csv', '--treatment', 'g', '--outcome', 'y'], 1, /treatment 'g' must be 0\/1 or true\/false/],
     [['effect', '--data', 'nope.csv', '--treatment', 't', '--outcome', 'y'], 1, /data file not found: nope\.csv/],
     [['effect', '--data', 'bad.csv', '--treatment', 't', '--outcome', 'y'], 1, /bad\.csv:3: 3 fields, the header has 2/],
