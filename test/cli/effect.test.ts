@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readTable } from '../../src/stats/readTable.ts';
 import { tempDir } from '../helpers.ts';
-import { REFERENCE_DIR, reference, skip } from '../stats/golden.ts';
+import { REFERENCE_DIR, reference} from '../stats/golden.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/codegen-eval.mjs', import.meta.url));
 const run = (args: string[], cwd = tempDir()) => {
@@ -17,7 +17,7 @@ const run = (args: string[], cwd = tempDir()) => {
 const CSV = join(REFERENCE_DIR, 'observational.csv');
 const CONF = 'x1,x2,x3,x4,b1,b2,cat';
 
-test('cli effect --json prints one object with the contract fields, equal to R', { skip }, () => {
+test('cli effect --json prints one object with the contract fields, equal to R', () => {
   const r = run(['effect', '--data', CSV, '--treatment', 'treat', '--outcome', 'y', '--confounders', CONF, '--json', '--refute', 'placebo', '--simulations', '10']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
@@ -31,7 +31,7 @@ test('cli effect --json prints one object with the contract fields, equal to R',
   assert.ok(Math.abs(reg.se - reference().golden.g_regression_adjustment.treat.classical.se) / reg.se < 1e-9);
 });
 
-test('effect reads Parquet as it reads CSV', { skip }, async () => {
+test('effect reads Parquet as it reads CSV', async () => {
   const dir = tempDir();
   const parquet = join(dir, 'obs.parquet');
   const db = await DuckDBInstance.create(':memory:');

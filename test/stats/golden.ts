@@ -1,16 +1,11 @@
-/** The R / statsmodels reference numbers in ../shared/reference/causal (see its README for tolerances). */
-import { existsSync, readFileSync } from 'node:fs';
+/** The R / statsmodels reference numbers in test/fixtures/reference/causal (its README says how they were made). */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { readCsv, type DataTable } from '../../src/stats/table.ts';
 
-export const REFERENCE_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'reference', 'causal');
-export const HAVE_REFERENCE = existsSync(join(REFERENCE_DIR, 'golden.json'));
-if (!HAVE_REFERENCE) {
-  console.warn(`\n*** SKIPPING the R/statsmodels reference tests: ${REFERENCE_DIR} is missing. ***\n`);
-}
-export const skip = HAVE_REFERENCE ? false : `no reference data at ${REFERENCE_DIR}`;
+export const REFERENCE_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'fixtures', 'reference', 'causal');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Golden = Record<string, any>;

@@ -4,7 +4,7 @@ import { designMatrix, numericVector } from '../../src/stats/design.ts';
 import { fitLogistic } from '../../src/stats/logistic.ts';
 import { matchedEffect } from '../../src/stats/matchedEffect.ts';
 import { matchesOf, nearestNeighbourMatch, NoMatchesError, type MatchOptions, type MatchResult } from '../../src/stats/matching.ts';
-import { close, closeAll, reference, skip } from './golden.ts';
+import { close, closeAll, reference} from './golden.ts';
 
 const TERMS = ['x1', 'x2', 'x3', 'x4', 'b1', 'b2', 'cat'];
 let cache: { ps: Float64Array; treat: Float64Array; y: Float64Array; ids: Float64Array } | undefined;
@@ -55,7 +55,7 @@ function checkBlock(block: Record<string, any>, options: MatchOptions, what: str
   return { m, effect };
 }
 
-test('matching 1:1 without replacement, largest first: identical pairs and SEs (b)', { skip }, () => {
+test('matching 1:1 without replacement, largest first: identical pairs and SEs (b)', () => {
   const b = reference().golden.b_nn_1to1_largest;
   const { m } = checkBlock(b, {}, 'b');
   const { y, treat } = setup();
@@ -64,7 +64,7 @@ test('matching 1:1 without replacement, largest first: identical pairs and SEs (
   checkSe(matchedEffect(y, treat, m, { clusterType: 'HC0', cadjust: false }), b.se_vcovCL_HC0_no_adjustment, 'HC0 no adjustment');
 });
 
-test('matching with a caliper of 0.2 SD: identical pairs, dropped treated and SEs (c)', { skip }, () => {
+test('matching with a caliper of 0.2 SD: identical pairs, dropped treated and SEs (c)', () => {
   const c = reference().golden.c_nn_1to1_caliper;
   const { m, effect } = checkBlock(c, { caliper: 0.2 }, 'c');
   close(m.caliperDistance!, c.caliper_distance_units, 1e-7, 'caliper in PS units');
@@ -74,7 +74,7 @@ test('matching with a caliper of 0.2 SD: identical pairs, dropped treated and SE
   assert.match(m.warnings[0], /74 of 460 treated units had no match within the caliper/);
 });
 
-test('matching 2:1 in rounds, and 2:1 with a caliper (non-trivial weights) (d, d2)', { skip }, () => {
+test('matching 2:1 in rounds, and 2:1 with a caliper (non-trivial weights) (d, d2)', () => {
   const { golden } = reference();
   const d = checkBlock(golden.d_nn_ratio2, { ratio: 2 }, 'd');
   checkSe(d.effect, golden.d_nn_ratio2.se_vcovCL_default_HC1_cadjust, 'd HC1');
@@ -84,7 +84,7 @@ test('matching 2:1 in rounds, and 2:1 with a caliper (non-trivial weights) (d, d
   checkSe(matchedEffect(y, treat, d2.m, { clusterType: 'HC0' }), golden.d2_extra_nn_ratio2_caliper.se_vcovCL_HC0_cadjust, 'd2 HC0');
 });
 
-test('matching with replacement: pairs, weights and HC3 SE (e)', { skip }, () => {
+test('matching with replacement: pairs, weights and HC3 SE (e)', () => {
   const e = reference().golden.e_nn_1to1_replace;
   const { m, effect } = checkBlock(e, { replace: true }, 'e');
   checkSe(effect, e.se_HC3, 'e HC3');
@@ -94,7 +94,7 @@ test('matching with replacement: pairs, weights and HC3 SE (e)', { skip }, () =>
   close(matchedEffect(y, treat, m, { vcov: 'classical' }).test.se, e.se_classical, 1e-9, 'e classical');
 });
 
-test('matching orders smallest and data (f)', { skip }, () => {
+test('matching orders smallest and data (f)', () => {
   const f = reference().golden.f_m_order;
   checkBlock(f.smallest, { order: 'smallest' }, 'smallest');
   checkBlock(f.data, { order: 'data' }, 'data');
