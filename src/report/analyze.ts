@@ -237,7 +237,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
       const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
       // parsed once per snippet, not once per concept
       const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: withDerivedCovariates(covariatesFromJson(s.covariates)) }]));
-      const covariateNames = adjustmentCovariates(m.treatment.name, m.treatment.excludedCovariates ?? [], Object.keys(info.values().next().value?.covariates ?? {}).filter((k) => k !== 'codeChars'));
+      const covariateNames = adjustmentCovariates(m.treatment.name, m.treatment.excludedCovariates ?? [], Object.keys(covariatesFromJson(snippets[0]?.covariates ?? '{}')));
       const outcomes = new Map<string, Map<string, number>>([['(all tokens)', new Map(snippets.map((s) => [String(s.row_id), Number(s.mean_logprob)]))]]);
       for (const r of concepts) {
         const map = outcomes.get(String(r.concept)) ?? new Map();
@@ -392,8 +392,7 @@ function galleryPicks(rows: Omit<GalleryPick, 'kind'>[]): GalleryPick[] {
     groups.set(key, list);
   }
   const picks: GalleryPick[] = [];
-  for (const [key, list] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    void key;
+  for (const [, list] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (list.length < 2) continue;
     list.sort((a, b) => a.meanLogprob - b.meanLogprob || (a.rowId < b.rowId ? -1 : 1));
     picks.push({ ...list[0], kind: 'hardest' }, { ...list[list.length - 1], kind: 'easiest' });

@@ -120,6 +120,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   }
   if (options.concepts?.length) await checkConcepts(options.concepts, testbeds);
   const analyses: ModelAnalysis[] = [];
+  let originalHashes: Promise<Map<string, string>> | undefined; // read once, for the models that record their training data
   const modelRows: { name: string; spec: string; kind: string; details: string; tokens: number; identity: string; trainingOverlap: TrainingOverlap | null }[] = [];
   if (options.names && options.names.length > options.models.length) throw new UsageError(`${options.names.length} names for ${options.models.length} models`, 'give one --name per --model, in the same order');
   const displayNames = uniqueNames(options.models.map((spec, i) => options.names?.[i] ?? modelDisplayName(spec)));
@@ -138,7 +139,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     } finally {
       await model.dispose();
     }
-    const trainingOverlap = await trainingDataOverlap(model.info, testbeds, originals);
+    const trainingOverlap = await trainingDataOverlap(model.info, () => (originalHashes ??= originalCodeHashes(testbeds, originals)));
     if (trainingOverlap && trainingOverlap.inTraining > 0) {
       warnings.push(`${shown}: ${trainingOverlap.inTraining} of ${trainingOverlap.functions} testbed functions (${(100 * trainingOverlap.inTraining / trainingOverlap.functions).toFixed(0)}%) are in the model's training data (${trainingOverlap.corpus}, exact code): scores on them measure memorisation as well as prediction; build testbeds from a held-out split (testbed build --split train=0.9,test=0.1 --take test, with the model trained on --take train)`);
     }
@@ -424,12 +425,12 @@ function adjustmentText(testbeds: TestbedHandle[]): string {
 /** How many of the testbeds' original functions a model folder's training record holds (null: no record). */
 interface TrainingOverlap { corpus: string; functions: number; inTraining: number }
 
-async function trainingDataOverlap(info: Record<string, unknown>, testbeds: TestbedHandle[], originals: Map<string, Map<string, string>>): Promise<TrainingOverlap | null> {
+async function trainingDataOverlap(info: Record<string, unknown>, originalHashes: () => Promise<Map<string, string>>): Promise<TrainingOverlap | null> {
   const dir = typeof info.dir === 'string' ? info.dir : null;
   const record = dir ? readTrainingCorpus(dir) : null;
   if (!record) return null;
   const trained = new Set(record.codeHashes);
-  const hashes = await originalCodeHashes(testbeds, originals);
+  const hashes = await originalHashes();
   let inTraining = 0;
   for (const h of hashes.values()) if (trained.has(h)) inTraining++;
   return { corpus: record.corpus.spec, functions: hashes.size, inTraining };
