@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { causalQuestion, type EstimateOptions } from '../stats/effect.ts';
 import { estimateEffectParallel } from '../stats/bootstrapParallel.ts';
 import { readTable } from '../stats/readTable.ts';
+import { asCategories } from '../stats/table.ts';
 import { REFUTERS, refuteEstimate, type Refuter } from '../stats/refute.ts';
 import { UsageError } from '../util/errors.ts';
 import { fixed, table, toJson } from './format.ts';
@@ -25,6 +26,8 @@ export function effectCommand(io: CliIO): Command {
     .requiredOption('--treatment <column>', 'the treatment: 0/1 (or true/false)')
     .requiredOption('--outcome <column>', 'the outcome (numeric)')
     .option('--confounders <columns>', 'confounders, comma-separated (text columns are dummy-coded, first level as reference)', list, [])
+    .addOption(new Option('--na <policy>', "rows with a missing or non-numeric value in a used column: 'error' names them, 'drop' leaves them out (complete cases)").choices(['error', 'drop']).default('error'))
+    .option('--categorical <columns>', 'columns to read as categories although their values are numbers (codes)', list, [])
     .addOption(new Option('--method <method>', 'estimator').choices(['matching', 'regression', 'ipw', 'aipw', 'stratification']).default('matching'))
     .addOption(new Option('--estimand <estimand>', 'ATT, ATE or ATC (default: ATT for matching, else ATE)').choices(['ATT', 'ATE', 'ATC']))
     .option('--ratio <k>', 'matching: controls per treated unit', parsePositiveInt)
@@ -49,15 +52,16 @@ export function effectCommand(io: CliIO): Command {
     .option('--seed <n>', 'random seed (bootstrap, random order, refutations)', parseInteger, 0)
     .option('--json', 'print one JSON object')
     .action(async (opts: {
-      data: string; treatment: string; outcome: string; confounders: string[]; method: EstimateOptions['method']; estimand?: EstimateOptions['estimand'];
+      data: string; treatment: string; outcome: string; confounders: string[]; na: 'error' | 'drop'; categorical: string[]; method: EstimateOptions['method']; estimand?: EstimateOptions['estimand'];
       ratio?: number; caliper?: number; replace?: boolean; order?: EstimateOptions['order']; exact?: string[]; discard?: EstimateOptions['discard']; logit?: boolean; adjust?: boolean;
       vcov?: EstimateOptions['vcov']; cluster?: string; trim?: number | 'crump'; stabilise?: boolean; horvitzThompson?: boolean; strata?: number;
       bootstrap?: number; bca?: boolean; refute: string[]; simulations?: number; level: number; seed: number; json?: boolean;
     }) => {
       for (const r of opts.refute) if (!(REFUTERS as readonly string[]).includes(r)) throw new UsageError(`unknown refuter '${r}'`, `use ${REFUTERS.join(', ')}`);
       if (!(opts.level > 0 && opts.level < 1)) throw new UsageError('--level must lie between 0 and 1');
-      const data = await readTable(opts.data);
-      const question = causalQuestion(data, { treatment: opts.treatment, outcome: opts.outcome, confounders: opts.confounders });
+      const data = asCategories(await readTable(opts.data), opts.categorical);
+      const otherColumns = [...(opts.cluster ? [opts.cluster] : []), ...(opts.exact ?? [])];
+      const question = causalQuestion(data, { treatment: opts.treatment, outcome: opts.outcome, confounders: opts.confounders, na: opts.na, otherColumns });
       const options: EstimateOptions = {
         method: opts.method, estimand: opts.estimand, level: opts.level, ratio: opts.ratio, replace: opts.replace, caliper: opts.caliper, order: opts.order,
         exact: opts.exact, discard: opts.discard, logitDistance: opts.logit, adjust: opts.adjust, vcov: opts.vcov, cluster: opts.cluster,

@@ -5,7 +5,7 @@
  * the column and the (1-based data) row.
  */
 import { UserError } from '../util/errors.ts';
-import { getColumn, isNumeric, type DataTable } from './table.ts';
+import { getColumn, isNumeric, rowWhere, type DataTable } from './table.ts';
 
 export interface DesignMatrix {
   /** Column-major: X[j * n + i]. */
@@ -39,8 +39,11 @@ export function levelsOf(table: DataTable, name: string, rows?: ArrayLike<number
 }
 
 function missing(table: DataTable, name: string, row: number): UserError {
-  return new UserError(`${table.source ? `${table.source}: ` : ''}missing value in column '${name}' at data row ${row + 1}`, {
-    hint: 'remove or impute rows with missing values before estimating effects',
+  const column = getColumn(table, name);
+  const value = isNumeric(column) ? column[row] : null;
+  const what = value !== null && !Number.isNaN(value) ? `the non-finite value ${value}` : 'a missing value';
+  return new UserError(`${rowWhere(table, row)}${what} in column '${name}'`, {
+    hint: 'fix or impute the value in the file, or drop the rows with missing values (effect --na drop)',
   });
 }
 
@@ -87,7 +90,10 @@ export function designMatrix(table: DataTable, terms: readonly string[], options
 /** A numeric column as a vector (rows optional), with missing values rejected. */
 export function numericVector(table: DataTable, name: string, rows?: ArrayLike<number>): Float64Array {
   const column = getColumn(table, name);
-  if (!isNumeric(column)) throw new UserError(`column '${name}' must be numeric`, { hint: `its values look like text, e.g. '${column.find((v) => v !== null)}'` });
+  if (!isNumeric(column)) {
+    const row = column.findIndex((v) => v !== null && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v));
+    throw new UserError(`${row >= 0 ? rowWhere(table, row) : table.source ? `${table.source}: ` : ''}column '${name}' must be numeric${row >= 0 ? `, this row has '${column[row]}'` : ''}`, { hint: 'an outcome is a number on every row' });
+  }
   const n = rows ? rows.length : table.n;
   const out = new Float64Array(n);
   for (let r = 0; r < n; r++) {

@@ -18,7 +18,8 @@ import { matchedEffect } from './matchedEffect.ts';
 import { nearestNeighbourMatch, type Discard, type MatchOrder } from './matching.ts';
 import { quantile } from './quantile.ts';
 import { stratify } from './stratification.ts';
-import { getColumn, isNumeric, type Column, type DataTable } from './table.ts';
+import { getColumn, isNumeric, rowLabel, rowWhere, type Column, type DataTable } from './table.ts';
+import { completeRows } from './completeRows.ts';
 import type { VcovSpec } from './vcov.ts';
 import { aipw, ipw } from './weighting.ts';
 import { crumpTrim, type OverlapTrim } from './overlapTrim.ts';
@@ -40,21 +41,27 @@ export interface CausalQuestion {
   n: number;
   nTreated: number;
   nControl: number;
+  /** What was done to the data before estimation (rows dropped under na: 'drop'); repeated in every estimate's warnings. */
+  dataWarnings: string[];
 }
 
 export interface QuestionSpec {
   treatment: string;
   outcome: string;
   confounders: readonly string[];
+  /** Rows with a missing or non-numeric value in a used column: an error naming them (default) or dropped (complete-case analysis). */
+  na?: 'error' | 'drop';
+  /** Further columns the estimator uses (a cluster id, exact-matching columns), completed with the others under na: 'drop'. */
+  otherColumns?: readonly string[];
 }
 
 function binaryTreatment(table: DataTable, name: string): Float64Array {
   const column = getColumn(table, name);
-  const where = table.source ? `${table.source}: ` : '';
+  const hint = 'code the treated arm as 1 and the control arm as 0, or drop rows with a missing treatment (--na drop)';
   if (isNumeric(column)) {
     for (let i = 0; i < column.length; i++) {
       if (column[i] !== 0 && column[i] !== 1) {
-        throw new UserError(`${where}treatment '${name}' must be 0 or 1; data row ${i + 1} has ${Number.isNaN(column[i]) ? 'a missing value' : column[i]}`, { hint: 'code the treated arm as 1 and the control arm as 0' });
+        throw new UserError(`${rowWhere(table, i)}treatment '${name}' must be 0 or 1, this row has ${Number.isNaN(column[i]) ? 'a missing value' : column[i]}`, { hint });
       }
     }
     return column;
@@ -63,14 +70,36 @@ function binaryTreatment(table: DataTable, name: string): Float64Array {
     const s = v?.toLowerCase();
     if (s === 'true' || s === '1') return 1;
     if (s === 'false' || s === '0') return 0;
-    throw new UserError(`${where}treatment '${name}' must be 0/1 or true/false; data row ${i + 1} has ${v === null ? 'a missing value' : `'${v}'`}`);
+    throw new UserError(`${rowWhere(table, i)}treatment '${name}' must be 0/1 or true/false, this row has ${v === null ? 'a missing value' : `'${v}'`}`, { hint });
+  });
+}
+
+/** A column that is numbers but for a few values cannot be used as it is: name the values and where they are. */
+function refuseStrays(table: DataTable, name: string, role: string): void {
+  const strays = table.strays?.get(name);
+  if (!strays || strays.rows.length === 0) return;
+  const shown = strays.rows.slice(0, 5).map((row, k) => `${rowLabel(table, row)} '${strays.values[k]}'`).join(', ');
+  const more = strays.rows.length > 5 ? ` and ${strays.rows.length - 5} more` : '';
+  throw new UserError(`${table.source ? `${table.source}: ` : ''}the ${role} column '${name}' holds numbers but ${strays.rows.length} of its ${table.n} values are not: ${shown}${more}`, {
+    hint: 'fix these values in the file (leave a missing value empty or NA), or drop the rows with them (--na drop)',
   });
 }
 
 /** Describe and validate a causal question. */
-export function causalQuestion(table: DataTable, spec: QuestionSpec): CausalQuestion {
+export function causalQuestion(data: DataTable, spec: QuestionSpec): CausalQuestion {
   const confounders = [...spec.confounders];
-  for (const c of confounders) getColumn(table, c);
+  for (const c of [spec.treatment, spec.outcome, ...confounders, ...(spec.otherColumns ?? [])]) getColumn(data, c);
+  const dataWarnings: string[] = [];
+  let table = data;
+  if (spec.na === 'drop') {
+    const complete = completeRows(data, [spec.treatment, spec.outcome, ...confounders, ...(spec.otherColumns ?? [])]);
+    table = complete.table;
+    if (complete.warning) dataWarnings.push(complete.warning);
+    if (table.n === 0) throw new DegenerateDataError(`${data.source ? `${data.source}: ` : ''}every one of the ${data.n} rows has a missing or non-numeric value in a used column (${Object.entries(complete.byColumn).map(([c, k]) => `${c}: ${k}`).join(', ')})`, 'check the columns named');
+  }
+  refuseStrays(table, spec.treatment, 'treatment');
+  refuseStrays(table, spec.outcome, 'outcome');
+  for (const c of confounders) refuseStrays(table, c, 'confounder');
   if (confounders.includes(spec.treatment)) throw new UsageError(`the treatment '${spec.treatment}' cannot also be a confounder`);
   if (confounders.includes(spec.outcome)) throw new UsageError(`the outcome '${spec.outcome}' cannot also be a confounder`);
   if (spec.treatment === spec.outcome) throw new UsageError('the treatment and the outcome must be different columns');
@@ -85,7 +114,7 @@ export function causalQuestion(table: DataTable, spec: QuestionSpec): CausalQues
   let constant = true;
   for (let i = 1; i < y.length && constant; i++) if (y[i] !== y[0]) constant = false;
   if (constant) throw new DegenerateDataError(`the outcome '${spec.outcome}' is constant (every value is ${y[0]}): there is no effect to estimate`, 'check the outcome column');
-  return { table, treatment: spec.treatment, outcome: spec.outcome, confounders, treat, y, n: table.n, nTreated, nControl };
+  return { table, treatment: spec.treatment, outcome: spec.outcome, confounders, treat, y, n: table.n, nTreated, nControl, dataWarnings };
 }
 
 export type Method = 'matching' | 'regression' | 'ipw' | 'aipw' | 'stratification';
@@ -148,7 +177,7 @@ export interface EffectEstimate {
     warnings: string[];
     propensity?: { converged: boolean; iterations: number; coefficients: Record<string, number>; warnings: string[] };
     overlap?: OverlapSummary;
-    balance?: { before: BalanceRow[]; after?: BalanceRow[]; maxAbsSmdBefore: number; maxAbsSmdAfter?: number };
+    balance?: { before: BalanceRow[]; after?: BalanceRow[]; maxAbsSmdBefore: number | null; maxAbsSmdAfter?: number | null };
     weights?: { essTreated: number; essControl: number; sumTreated: number; sumControl: number };
     strata?: { lower: number; upper: number; nTreated: number; nControl: number; effect: number | null }[];
     analytic?: { se: number; ci: [number, number]; p: number };
@@ -190,7 +219,8 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
   const method = options.method;
   const estimand = options.estimand ?? DEFAULT_ESTIMAND[method];
   const level = options.level ?? 0.95;
-  const warnings: string[] = [];
+  const warnings: string[] = [...(q.dataWarnings ?? [])];
+  if (q.confounders.length === 0) warnings.push('no confounders: the estimate is the unadjusted difference between the arms, causal only if the treatment was randomised');
   const base = {
     question: { treatment: q.treatment, outcome: q.outcome, confounders: q.confounders, data: q.table.source ?? null },
     method, estimand, level,
@@ -219,7 +249,11 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
   const balanceEstimand = estimand === 'ATC' ? 'ATC' : estimand === 'ATE' ? 'ATE' : 'ATT';
   const before = lean ? { rows: [] as BalanceRow[] } : balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, estimand: balanceEstimand });
   const after = (weights: Float64Array, subclass?: Int32Array) => (lean ? { rows: [] as BalanceRow[] } : balanceTable({ table: q.table, covariates: q.confounders, treat: q.treat, distance: ps, weights, subclass, estimand: balanceEstimand }));
-  const maxAbs = (rows: BalanceRow[]) => maxOf(rows.filter((r) => r.variable !== 'distance').map((r) => Math.abs(r.smd)));
+  // null, not -Infinity, when there are no confounders to balance
+  const maxAbs = (rows: BalanceRow[]): number | null => {
+    const smds = rows.filter((r) => r.variable !== 'distance').map((r) => Math.abs(r.smd));
+    return smds.length > 0 ? maxOf(smds) : null;
+  };
   if (method === 'matching') {
     if (estimand === 'ATE') throw new UsageError('nearest-neighbour matching estimates the ATT or the ATC', 'use --estimand ATT or ATC, or --method ipw/aipw/regression for the ATE');
     const distance = options.logitDistance ? ps.map((p) => Math.log(p / (1 - p))) : ps;
@@ -231,7 +265,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     warnings.push(...effect.warnings);
     const balanced = after(m.weights, m.options.replace ? undefined : m.subclass);
     const maxAfter = maxAbs(balanced.rows);
-    if (maxAfter > 0.1) warnings.push(`imbalance after matching: a confounder's standardised mean difference is ${maxAfter.toFixed(2)} (above 0.1); consider a caliper, ratio or --adjust`);
+    if (maxAfter !== null && maxAfter > 0.1) warnings.push(`imbalance after matching: a confounder's standardised mean difference is ${maxAfter.toFixed(2)} (above 0.1); consider a caliper, ratio or --adjust`);
     const treatedMatched = estimand === 'ATT' ? m.counts.focalMatched : m.counts.matchedOther;
     const controlMatched = estimand === 'ATT' ? m.counts.matchedOther : m.counts.focalMatched;
     return {
@@ -300,7 +334,7 @@ function dedupe(list: string[]): string[] {
 
 function clusterIds(column: Column): (number | string)[] {
   return Array.from(column as ArrayLike<number | string | null>, (v, i) => {
-    if (v === null || (typeof v === 'number' && Number.isNaN(v))) throw new UserError(`missing cluster id at data row ${i + 1}`);
+    if (v === null || (typeof v === 'number' && Number.isNaN(v))) throw new UserError(`missing cluster id at data row ${i + 1}`, { hint: 'give every row a cluster id, or drop the rows without one (--na drop)' });
     return v;
   });
 }

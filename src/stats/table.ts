@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
+import { decodeUtf8, parseCsv } from './csv.ts';
 
 export type Column = Float64Array | (string | null)[];
 
@@ -14,6 +15,10 @@ export interface DataTable {
   columns: Map<string, Column>;
   /** Where the table came from, for error messages. */
   source?: string;
+  /** The file line of each data row (CSV), for error messages. */
+  lines?: Int32Array;
+  /** Columns that are numbers but for a few values (CSV): using one is an error naming them. */
+  strays?: Map<string, StrayValues>;
 }
 
 export function isNumeric(column: Column): column is Float64Array {
@@ -34,6 +39,19 @@ export function tableFromColumns(columns: Record<string, ArrayLike<number> | (st
   return { n: Math.max(n, 0), names, columns: map, source };
 }
 
+/** The same table with these columns read as categories (numeric codes as text levels). */
+export function asCategories(table: DataTable, names: readonly string[]): DataTable {
+  if (names.length === 0) return table;
+  const columns = new Map(table.columns);
+  const strays = new Map(table.strays ?? []);
+  for (const name of names) {
+    const column = getColumn(table, name);
+    if (isNumeric(column)) columns.set(name, Array.from(column, (v) => (Number.isNaN(v) ? null : String(v))));
+    strays.delete(name);
+  }
+  return { ...table, columns, strays: strays.size ? strays : undefined };
+}
+
 export function getColumn(table: DataTable, name: string): Column {
   const column = table.columns.get(name);
   if (!column) {
@@ -42,65 +60,69 @@ export function getColumn(table: DataTable, name: string): Column {
   return column;
 }
 
-/** Split one CSV record into fields (quotes, doubled quotes). Returns null when a quote is left open. */
-function splitCsvLine(line: string): string[] | null {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"') {
-        if (line[i + 1] === '"') { field += '"'; i++; } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { fields.push(field); field = ''; }
-    else field += c;
-  }
-  if (quoted) return null;
-  fields.push(field);
-  return fields;
+const MISSING = new Set(['', 'NA', 'NaN', 'nan', 'null', 'NULL']);
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The values of a column that is numeric but for a few, which make it unusable as it is. */
+export interface StrayValues {
+  /** 0-based data rows. */
+  rows: number[];
+  values: string[];
 }
 
-const MISSING = new Set(['', 'NA', 'NaN', 'nan', 'null', 'NULL']);
+/** Where data row `row` (0-based) is, for messages: the file line when known. */
+export function rowLabel(table: DataTable, row: number): string {
+  return table.lines ? `line ${table.lines[row]}` : `data row ${row + 1}`;
+}
+
+/** The file (and line) prefix of a message about one row. */
+export function rowWhere(table: DataTable, row: number): string {
+  return table.source && table.lines ? `${table.source}:${table.lines[row]}: ` : table.source ? `${table.source}: data row ${row + 1}: ` : `data row ${row + 1}: `;
+}
 
 /**
- * Read a CSV file. A column whose every present value is a number becomes numeric; otherwise text.
- * Missing values (empty, NA, NaN, null) are kept as NaN / null and rejected later by the design
- * matrix with the row they are on.
+ * Type one column from its field texts. Every present value a decimal number: numeric. More numbers
+ * than other values: the column is kept as text but its stray values are recorded, so that using it
+ * is an error naming them (a numeric column silently dummy-coded on one 'n/a' is the failure this
+ * prevents). Otherwise: text.
+ */
+export function typeColumn(values: string[]): { column: Column; strays?: StrayValues } {
+  let present = 0;
+  let numbers = 0;
+  for (const v of values) {
+    if (MISSING.has(v)) continue;
+    present++;
+    if (DECIMAL.test(v)) numbers++;
+  }
+  if (numbers === present) return { column: Float64Array.from(values, (v) => (MISSING.has(v) ? NaN : Number(v))) };
+  const column = values.map((v) => (MISSING.has(v) ? null : v));
+  if (numbers <= present - numbers) return { column };
+  const strays: StrayValues = { rows: [], values: [] };
+  values.forEach((v, i) => {
+    if (!MISSING.has(v) && !DECIMAL.test(v)) { strays.rows.push(i); strays.values.push(v); }
+  });
+  return { column, strays };
+}
+
+/**
+ * Read an RFC 4180 CSV file with a header (csv.ts). Missing values (empty, NA, NaN, null) are kept as
+ * NaN / null and rejected later with the line they are on (or dropped with `completeRows`).
  */
 export function readCsv(path: string): DataTable {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${path}: ${code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`, { hint: 'pass a readable .csv or .parquet file' });
   }
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new UserError(`${path}: the file is empty`, { hint: 'a CSV with a header row is expected' });
-  const header = splitCsvLine(lines[0].replace(/^\ufeff/, ''));
-  if (!header) throw new UserError(`${path}:1: unterminated quote in the header`);
-  const names = header.map((h) => h.trim());
-  const seen = new Set<string>();
-  for (const name of names) {
-    if (seen.has(name)) throw new UserError(`${path}:1: the column name '${name}' appears twice`);
-    seen.add(name);
-  }
-  const raw: string[][] = names.map(() => []);
-  for (let i = 1; i < lines.length; i++) {
-    const fields = splitCsvLine(lines[i]);
-    if (!fields) throw new UserError(`${path}:${i + 1}: unterminated quote`, { hint: 'multi-line fields are not supported' });
-    if (fields.length !== names.length) {
-      throw new UserError(`${path}:${i + 1}: ${fields.length} fields, the header has ${names.length}`, { hint: 'check for a missing or extra comma' });
-    }
-    fields.forEach((f, j) => raw[j].push(f.trim()));
-  }
+  const { names, fields, lines } = parseCsv(decodeUtf8(bytes, path), path);
   const columns = new Map<string, Column>();
+  const strays = new Map<string, StrayValues>();
   names.forEach((name, j) => {
-    const values = raw[j];
-    const numeric = values.every((v) => MISSING.has(v) || Number.isFinite(Number(v)));
-    columns.set(name, numeric ? Float64Array.from(values, (v) => (MISSING.has(v) ? NaN : Number(v))) : values.map((v) => (MISSING.has(v) ? null : v)));
+    const typed = typeColumn(fields[j]);
+    columns.set(name, typed.column);
+    if (typed.strays) strays.set(name, typed.strays);
   });
-  return { n: lines.length - 1, names, columns, source: path };
+  return { n: lines.length, names, columns, source: path, lines, strays };
 }

@@ -52,7 +52,7 @@ test('cli effect: user mistakes are clear errors without stack traces', () => {
   writeFileSync(join(cwd, 'd.csv'), 't,y,x,g\n0,1.5,1,a\n1,2.5,2,b\n0,1.0,,a\n1,3.0,4,b\n0,2.0,5,a\n1,4.0,6,b\n');
   writeFileSync(join(cwd, 'bad.csv'), 't,y\n0,1\n1,2,3\n');
   const cases: [string[], number, RegExp][] = [
-    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'x'], 1, /missing value in column 'x' at data row 3/],
+    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'x'], 1, /d\.csv:4: a missing value in column 'x'/],
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'zz'], 1, /no column 'zz'/],
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--method', 'ipw', '--trim', '0.6'], 2, /--trim must lie in \(0, 0\.5\), got 0\.6/],
     [['effect', '--data', 'd.csv', '--treatment', 'g', '--outcome', 'y'], 1, /treatment 'g' must be 0\/1 or true\/false/],
@@ -67,4 +67,65 @@ test('cli effect: user mistakes are clear errors without stack traces', () => {
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+});
+
+test('effect: a numeric column with stray values, a non-finite outcome and bad bytes are errors naming the rows; --na drop leaves them out and says so', () => {
+  const cwd = tempDir();
+  const rows = Array.from({ length: 60 }, (_, i) => ({ t: i % 2, x: ((i * 37) % 11) / 3, k: i % 4 }));
+  const csv = (edit: (r: { t: number; x: number; k: number }, i: number) => string) => `t,y,x,k\n${rows.map(edit).join('\n')}\n`;
+  const clean = (r: { t: number; x: number; k: number }, i: number) => `${r.t},${(r.x + r.t + (i % 5) / 10).toFixed(3)},${r.x.toFixed(3)},${r.k}`;
+  writeFileSync(join(cwd, 'clean.csv'), csv(clean));
+  writeFileSync(join(cwd, 'stray.csv'), csv((r, i) => (i === 16 ? clean(r, i).replace(/,\d$/, ',n/a') : i === 40 ? clean(r, i).replace(/,\d$/, ',Inf') : clean(r, i))));
+  writeFileSync(join(cwd, 'inf.csv'), csv((r, i) => (i === 8 ? clean(r, i).replace(/^(\d),[^,]+/, '$1,Inf') : clean(r, i))));
+  writeFileSync(join(cwd, 'latin1.csv'), Buffer.concat([Buffer.from('t,y,g\n1,2,a\n0,1,'), Buffer.from([0xe9]), Buffer.from('t\u00e9\n'.replace('\u00e9', 'e'))]));
+  const args = (file: string, ...more: string[]) => ['effect', '--data', file, '--treatment', 't', '--outcome', 'y', '--confounders', 'x,k', '--method', 'ipw', ...more];
+  const base = run([...args('clean.csv'), '--json'], cwd);
+  assert.equal(base.code, 0, base.stderr);
+
+  const stray = run(args('stray.csv'), cwd);
+  assert.equal(stray.code, 1);
+  assert.match(stray.stderr, /stray\.csv: the confounder column 'k' holds numbers but 2 of its 60 values are not: line 18 'n\/a', line 42 'Inf'/);
+  assert.match(stray.stderr, /--na drop/);
+  assert.doesNotMatch(stray.stderr, /\n\s+at /);
+
+  const inf = run(args('inf.csv'), cwd);
+  assert.equal(inf.code, 1);
+  assert.match(inf.stderr, /the outcome column 'y' holds numbers but 1 of its 60 values are not: line 10 'Inf'/);
+
+  const bytes = run(['effect', '--data', 'latin1.csv', '--treatment', 't', '--outcome', 'y'], cwd);
+  assert.equal(bytes.code, 1);
+  assert.match(bytes.stderr, /latin1\.csv:3: the file is not valid UTF-8/);
+
+  const dropped = run([...args('stray.csv', '--na', 'drop'), '--json'], cwd);
+  assert.equal(dropped.code, 0, dropped.stderr);
+  const out = JSON.parse(dropped.stdout);
+  assert.equal(out.n.total, 58);
+  assert.ok(out.diagnostics.warnings.some((w: string) => /2 of 60 rows had a missing or non-numeric value and were dropped \(k: 2\)/.test(w)), out.diagnostics.warnings.join('; '));
+  assert.ok(!out.diagnostics.balance.before.some((b: { label: string }) => /k = (Inf|n\/a)/.test(b.label)), 'no stray value became a category');
+  // complete cases give exactly the estimate on the file without those rows
+  writeFileSync(join(cwd, 'without.csv'), csv(clean).split('\n').filter((_, line) => line !== 17 && line !== 41).join('\n'));
+  const without = JSON.parse(run([...args('without.csv'), '--json'], cwd).stdout);
+  assert.equal(out.estimate, without.estimate);
+
+  const codes = run([...args('stray.csv', '--na', 'drop', '--categorical', 'k'), '--json'], cwd);
+  assert.equal(codes.code, 0, codes.stderr);
+  assert.deepEqual(JSON.parse(codes.stdout).diagnostics.balance.before.map((b: { label: string }) => b.label).filter((l: string) => l.startsWith('k')).sort(), ['k = 0', 'k = 1', 'k = 2', 'k = 3', 'k = Inf', 'k = n/a']);
+});
+
+test('effect: a quoted field with a line break is read (RFC 4180) and the estimate is as without it; no confounders give null balance, not -Infinity', () => {
+  const cwd = tempDir();
+  const lines = ['t,y,x,note'];
+  for (let i = 0; i < 40; i++) lines.push(`${i % 2},${(i % 7) / 2 + (i % 2)},${i % 7},"line one\nline two, with ""quotes"""`);
+  writeFileSync(join(cwd, 'notes.csv'), lines.join('\r\n') + '\r\n');
+  writeFileSync(join(cwd, 'plain.csv'), lines.map((l) => l.replace(/,"[^]*$/, ',x').replace(',note', ',note')).join('\n') + '\n');
+  const a = run(['effect', '--data', 'notes.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'x', '--method', 'regression', '--json'], cwd);
+  assert.equal(a.code, 0, a.stderr);
+  const b = run(['effect', '--data', 'plain.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'x', '--method', 'regression', '--json'], cwd);
+  assert.equal(JSON.parse(a.stdout).estimate, JSON.parse(b.stdout).estimate);
+  const none = run(['effect', '--data', 'plain.csv', '--treatment', 't', '--outcome', 'y', '--method', 'ipw', '--json'], cwd);
+  assert.equal(none.code, 0, none.stderr);
+  assert.doesNotMatch(none.stdout, /Infinity/);
+  const est = JSON.parse(none.stdout);
+  assert.equal(est.diagnostics.balance.maxAbsSmdBefore, null);
+  assert.ok(est.diagnostics.warnings.some((w: string) => /no confounders: the estimate is the unadjusted difference/.test(w)));
 });

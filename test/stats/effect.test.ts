@@ -17,7 +17,7 @@ test('estimateEffect reaches the reference numbers through the public API', () =
   close(m.se, golden.b_nn_1to1_largest.se_vcovCL_default_HC1_cadjust.se, 1e-9, 'matching SE');
   closeAll(m.ci, golden.b_nn_1to1_largest.se_vcovCL_default_HC1_cadjust.ci95_t, 1e-9, 'matching CI');
   assert.equal(m.n.matchedTreated, 460);
-  assert.ok(m.diagnostics.balance!.maxAbsSmdAfter! < m.diagnostics.balance!.maxAbsSmdBefore);
+  assert.ok(m.diagnostics.balance!.maxAbsSmdAfter! < m.diagnostics.balance!.maxAbsSmdBefore!);
   const c = estimateEffect(q, { method: 'matching', caliper: 0.2 });
   close(c.estimate, golden.c_nn_1to1_caliper.att, 1e-9, 'caliper ATT');
   assert.equal(c.n.dropped, 74);
@@ -44,8 +44,8 @@ test('degenerate input gives typed errors or explicit warnings, never a silent N
   assert.throws(() => q({ ...base, t: [0, 0, 0, 0, 0, 0, 0, 0] }), (e: unknown) => e instanceof DegenerateDataError && /no treated units/.test(e.message));
   assert.throws(() => q({ ...base, t: [1, 1, 1, 1, 1, 1, 1, 1] }), /no control units/);
   assert.throws(() => q({ ...base, y: [2, 2, 2, 2, 2, 2, 2, 2] }), (e: unknown) => e instanceof DegenerateDataError && /constant/.test(e.message));
-  assert.throws(() => q({ ...base, t: [0, 1, 2, 1, 0, 1, 0, 1] }), /must be 0 or 1; data row 3 has 2/);
-  assert.throws(() => q({ ...base, x: [1, 2, NaN, 4, 5, 6, 7, 8] }) && estimateEffect(q({ ...base, x: [1, 2, NaN, 4, 5, 6, 7, 8] }), { method: 'regression' }), /missing value in column 'x' at data row 3/);
+  assert.throws(() => q({ ...base, t: [0, 1, 2, 1, 0, 1, 0, 1] }), /d\.csv: data row 3: treatment 't' must be 0 or 1, this row has 2/);
+  assert.throws(() => q({ ...base, x: [1, 2, NaN, 4, 5, 6, 7, 8] }) && estimateEffect(q({ ...base, x: [1, 2, NaN, 4, 5, 6, 7, 8] }), { method: 'regression' }), /d\.csv: data row 3: a missing value in column 'x'/);
   assert.throws(() => causalQuestion(tableFromColumns(base), { treatment: 't', outcome: 'y', confounders: ['nope'] }), /no column 'nope'/);
   // collinear confounders: dropped with a warning
   const collinear = causalQuestion(tableFromColumns({ ...base, x2: base.x.map((v) => 2 * v) }), { treatment: 't', outcome: 'y', confounders: ['x', 'x2'] });
