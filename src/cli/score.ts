@@ -51,7 +51,7 @@ export function scoreCommand(io: CliIO): Command {
           }
         }
         if (opts.json) return io.out(toJson(summary));
-        io.out(`scored ${summary.scoredNow} rows (${summary.alreadyScored} already scored) of ${summary.testbed} with ${summary.model}: ${summary.tokens} tokens at ${Math.round(summary.tokensPerSecond)} tokens/s`);
+        io.out(`scored ${summary.scoredNow} rows (${summary.alreadyScored} already scored) of ${summary.testbed} with ${summary.model}: ${summary.tokensNow} tokens at ${Math.round(summary.tokensPerSecond)} tokens/s (${summary.tokens} tokens in the run)`);
         io.out(`  run ${summary.runId} in ${summary.db}${opts.parquet ? `; Parquet in ${opts.parquet}` : ''}`);
       } finally {
         await model.dispose();

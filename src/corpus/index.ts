@@ -47,6 +47,8 @@ export interface CorpusSource {
   files: string[];
   root: string;
   totalBytes: number;
+  /** Folders that could not be listed while finding the files (reported as skips when read). */
+  unreadableFolders?: { folder: string; code: string }[];
 }
 
 /** JSONL files inside a folder or glob (`.json` alone is not JSONL: folders are full of package.json). */
@@ -57,6 +59,7 @@ export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, '
   let files: string[];
   let root: string;
   let kind: CorpusKind;
+  let unreadableFolders: CorpusSource['unreadableFolders'];
   if (hasGlob(spec) && !existsSync(spec)) {
     files = await expandGlob(spec);
     if (files.length === 0) throw new UserError(`no files match ${spec}`, { hint: 'quote the pattern so the shell does not expand it, and check the path' });
@@ -74,7 +77,10 @@ export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, '
   } else {
     root = spec;
     const jsonl: string[] = [];
-    for await (const f of walkFiles(spec, DEFAULT_EXCLUDED_DIRS)) if (JSONL_FILE.test(f)) jsonl.push(f);
+    const unreadable = new Map<string, string>();
+    const onUnreadable = (folder: string, error: NodeJS.ErrnoException) => unreadable.set(folder, error.code ?? error.message);
+    for await (const f of walkFiles(spec, DEFAULT_EXCLUDED_DIRS, onUnreadable)) if (JSONL_FILE.test(f)) jsonl.push(f);
+    unreadableFolders = [...unreadable].map(([folder, code]) => ({ folder, code }));
     if (jsonl.length > 0) {
       files = jsonl;
       kind = 'jsonl-tree';
@@ -93,7 +99,7 @@ export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, '
     });
   }
   const totalBytes = files.reduce((s, f) => s + statSync(f).size, 0);
-  return { spec, kind, files, root, totalBytes };
+  return { spec, kind, files, root, totalBytes, ...(unreadableFolders?.length ? { unreadableFolders } : {}) };
 }
 
 /**
@@ -110,7 +116,26 @@ export async function* readCorpus(source: CorpusSource, skips: SkipLog, options:
   for await (const snippet of readAllSnippets(source, skips, options)) if (splitPart(snippet, split) === split.take) yield snippet;
 }
 
+/** The whole corpus; one that yields no snippet at all is an error saying what was skipped. */
 async function* readAllSnippets(source: CorpusSource, skips: SkipLog, options: CorpusOptions): AsyncGenerator<Snippet> {
+  let yielded = 0;
+  for await (const snippet of readEverySnippet(source, skips, options)) {
+    yielded++;
+    yield snippet;
+  }
+  if (yielded === 0) {
+    const skipped = Object.entries(skips.summary()).map(([reason, n]) => `${n} ${reason}`).join(', ');
+    const languages = options.languages?.length ? ` of ${options.languages.join(', ')}` : '';
+    throw new UserError(`no snippets${languages} in ${source.spec}${skipped ? `: every record was skipped (${skipped})` : source.files.length === 0 ? ': no files of a supported language' : ': the input is empty'}`, {
+      hint: skipped ? 'the warnings above name the files and lines; fix the input or pass another corpus' : 'pass a corpus with functions in python, java, javascript, go, php or ruby',
+    });
+  }
+}
+
+async function* readEverySnippet(source: CorpusSource, skips: SkipLog, options: CorpusOptions): AsyncGenerator<Snippet> {
+  for (const { folder, code } of source.unreadableFolders ?? []) {
+    skips.skip({ file: relative(source.root, folder).split(sep).join('/') || folder, reason: 'unreadable-folder', detail: `the folder cannot be listed (${code}): its files are not in the corpus` });
+  }
   const languages = options.languages?.length ? new Set(options.languages) : undefined;
   let doneBytes = 0;
   if (source.kind === 'source-tree') {

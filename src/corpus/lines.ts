@@ -37,6 +37,9 @@ export async function* readLines(path: string, options: LineReaderOptions = {}):
   const maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
   // decide before opening: a 'data' listener starts the flow, and gunzip must see the first byte
   const gz = await isGzipFile(path);
+  if (!gz && /\.gz$/i.test(path)) {
+    throw new UserError(`${path} is named .gz but does not hold gzip data`, { hint: 'rename it if it is plain text, or download it again: the file is damaged or not what its name says' });
+  }
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   const stream: Readable = gz ? raw.pipe(createGunzip()) : raw;
   if (gz) raw.on('error', (e) => stream.destroy(e));

@@ -4,6 +4,7 @@
  * blank line between) belong to it, as CodeSearchNet's docstrings do, and the unit is dedented by its
  * first line's column.
  */
+import { UserError } from '../util/errors.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { languageForPath, languageSpec, type LanguageId } from '../syntax/languages.ts';
@@ -25,21 +26,33 @@ export interface SourceTreeOptions {
 
 export const DEFAULT_EXCLUDED_DIRS: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache']);
 
-/** Files under `root` in a stable order (sorted by path), skipping excluded folders and symbolic links. */
-export async function* walkFiles(root: string, excludeDirs: ReadonlySet<string> = DEFAULT_EXCLUDED_DIRS): AsyncGenerator<string> {
+/**
+ * Files under `root` in a stable order (sorted by path), skipping excluded folders and symbolic links.
+ * A folder that cannot be listed is reported to `onUnreadable`; without one, it is an error, never a
+ * silent gap in the corpus.
+ */
+export async function* walkFiles(root: string, excludeDirs: ReadonlySet<string> = DEFAULT_EXCLUDED_DIRS, onUnreadable?: (folder: string, error: NodeJS.ErrnoException) => void): AsyncGenerator<string> {
   let entries;
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
+    const e = error as NodeJS.ErrnoException;
     // a file named on its own (a glob's match) is walked as itself
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') yield root;
-    return;
+    if (e.code === 'ENOTDIR') {
+      yield root;
+      return;
+    }
+    if (onUnreadable) {
+      onUnreadable(root, e);
+      return;
+    }
+    throw new UserError(`cannot list the folder ${root}: ${e.code ?? e.message}`, { hint: 'give the user running codegen-eval read access to it, or leave it out' });
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(root, entry.name);
     if (entry.isDirectory()) {
-      if (!excludeDirs.has(entry.name)) yield* walkFiles(path, excludeDirs);
+      if (!excludeDirs.has(entry.name)) yield* walkFiles(path, excludeDirs, onUnreadable);
     } else if (entry.isFile()) {
       yield path;
     }
@@ -48,19 +61,28 @@ export async function* walkFiles(root: string, excludeDirs: ReadonlySet<string> 
 
 export async function* readSourceTree(root: string, skips: SkipLog, options: SourceTreeOptions = {}): AsyncGenerator<Snippet> {
   const maxFileBytes = options.maxFileBytes ?? 1_000_000;
-  for await (const path of walkFiles(root, options.excludeDirs ?? DEFAULT_EXCLUDED_DIRS)) {
+  const relativeName = (path: string) => relative(options.relativeTo ?? root, path).split(sep).join('/') || path;
+  const unreadable = (folder: string, error: NodeJS.ErrnoException) => skips.skip({ file: relativeName(folder), reason: 'unreadable-folder', detail: `the folder cannot be listed (${error.code ?? error.message}): its files are not in the corpus` });
+  for await (const path of walkFiles(root, options.excludeDirs ?? DEFAULT_EXCLUDED_DIRS, unreadable)) {
     const language = languageForPath(path);
     if (!language || (options.languages && !options.languages.has(language))) continue;
-    const rel = relative(options.relativeTo ?? root, path).split(sep).join('/') || path;
+    const rel = relativeName(path);
     const size = (await stat(path)).size;
     options.onFile?.(path, size);
     if (size > maxFileBytes) {
       skips.skip({ file: rel, reason: 'file-too-large', detail: `${size} bytes is over --max-file-bytes ${maxFileBytes}` });
       continue;
     }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      skips.skip({ file: rel, reason: 'unreadable-file', detail: `the file cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+      continue;
+    }
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(path));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
       skips.skip({ file: rel, reason: 'invalid-utf8', detail: 'the file is not valid UTF-8' });
       continue;

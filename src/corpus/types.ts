@@ -37,6 +37,7 @@ export type SkipReason =
   | 'not-an-object'
   | 'file-too-large'
   | 'unreadable-file'
+  | 'unreadable-folder'
   | 'filtered-size';
 
 export interface SkipEvent {

@@ -53,6 +53,14 @@ async function hashFile(digest: ReturnType<typeof createHash>, file: string): Pr
   for await (const chunk of createReadStream(file)) digest.update(chunk as Buffer);
 }
 
+function readJsonFile(file: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`${file} cannot be read as JSON: ${(error as Error).message}`, { hint: `${what} is damaged or cut short: copy the model folder again` });
+  }
+}
+
 /** A clear error, before the model loads, for a tokenizer whose token spans codegen-eval cannot derive exactly. */
 function checkTokenizerKind(dir: string): void {
   const file = join(dir, 'tokenizer.json');
@@ -92,6 +100,8 @@ export async function openHf(spec: string, path: string, options: { stride?: num
     });
   }
   checkTokenizerKind(dir);
+  const config = readJsonFile(join(dir, 'config.json'), 'the model config the export wrote (config.json)') as { n_positions?: number; max_position_embeddings?: number; bos_token_id?: number; eos_token_id?: number };
+  readJsonFile(join(dir, 'tokenizer_config.json'), 'the tokenizer config (tokenizer_config.json)');
   // identity: every file the model loads, its external data included, so changed weights are rescored
   const digest = createHash('sha256');
   const onnxPath = join(dir, weightsFile);
@@ -107,9 +117,17 @@ export async function openHf(spec: string, path: string, options: { stride?: num
   env.allowLocalModels = true;
   // an absolute path is read as a folder whatever its name (a space or a non-ASCII letter included)
   env.localModelPath = '/';
-  const model = await AutoModelForCausalLM.from_pretrained(dir, { local_files_only: true, dtype, device: (options.device ?? 'cpu') as 'cpu' });
+  let model: Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
+  try {
+    model = await AutoModelForCausalLM.from_pretrained(dir, { local_files_only: true, dtype, device: (options.device ?? 'cpu') as 'cpu' });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/protobuf parsing failed|failed to load model|Load model from/i.test(message)) {
+      throw new UserError(`${onnxPath} cannot be loaded by onnxruntime (${message.replace(/^.*failed:\s*/i, '').split('\n')[0]}): the file is damaged or cut short`, { hint: 'copy or export it again (codegen-eval export, or optimum-cli export onnx)' });
+    }
+    throw error;
+  }
   const tokenizer = await CodeTokenizer.load(dir);
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { n_positions?: number; max_position_embeddings?: number; bos_token_id?: number; eos_token_id?: number };
   const context = config.n_positions ?? config.max_position_embeddings ?? 1024;
   const stride = Math.max(1, Math.min(context, options.stride ?? Math.floor(context / 2)));
   const bos = config.bos_token_id ?? config.eos_token_id ?? tokenizer.tokenId('<|endoftext|>') ?? 0;

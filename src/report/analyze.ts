@@ -58,7 +58,8 @@ export interface PairedEffect {
   q: number;
   cliffsDelta: number;
   /** Jensen-Shannon distance (base 2) between the per-token probability histograms (20 bins) of the two arms. */
-  jsDistance: number;
+  /** null for outcomes without a token histogram (the located outcomes) or with an empty arm. */
+  jsDistance: number | null;
 }
 
 export interface ObservationalEffect {
@@ -90,8 +91,14 @@ export interface ModelAnalysis {
   hardest: { testbed: string; rowId: string; meanLogprob: number }[];
   /** Per language and concept, the original functions with the lowest and the highest mean log-prob on it (at least 5 of its tokens). */
   gallery: GalleryPick[];
+  /** Effects the data could not support, with the reason, so that the report says so rather than leaving them out in silence. */
+  omitted: { testbed: string; concept: string; reason: string }[];
 }
 
+
+/** The fewest complete pairs for a paired test, and the fewest snippets per arm for an adjusted estimate. */
+export const MIN_PAIRS = 5;
+export const MIN_ARM = 10;
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -194,6 +201,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
   const observational: ObservationalEffect[] = [];
   let balance: ModelAnalysis['balance'] = null;
   const refutations: ModelAnalysis['refutations'] = [];
+  const omitted: ModelAnalysis['omitted'] = [];
   for (const run of runs) {
     const m = run.manifest;
     if (m.design === 'paired') {
@@ -209,6 +217,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         byPair.set(c, pairs);
       }
       await addEditRegions(reader, run, byPair, inLanguages('s.'));
+      if (!byPair.has('(all tokens)')) byPair.set('(all tokens)', new Map());
       const bins = 20;
       const histogramRows = await reader.rows(`WITH t AS (SELECT s.arm, t.concepts, least(${bins - 1}, CAST(floor(exp(t.logprob) * ${bins}) AS INTEGER)) AS bin FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL${inLanguages('s.')})
         SELECT concept, arm, bin, count(*) AS n FROM (SELECT unnest(concepts) AS concept, arm, bin FROM t UNION ALL SELECT '(all tokens)' AS concept, arm, bin FROM t) GROUP BY concept, arm, bin`);
@@ -220,11 +229,17 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
       }
       for (const [concept, pairs] of [...byPair].sort(([a], [b]) => (a < b ? -1 : 1))) {
         const complete = [...pairs.values()].filter((e) => e.control !== undefined && e.treated !== undefined) as { control: number; treated: number }[];
-        if (complete.length < 5) continue;
+        if (complete.length < MIN_PAIRS) {
+          omitted.push({ testbed: m.name, concept, reason: `${complete.length} complete pair${complete.length === 1 ? '' : 's'}, a paired test needs ${MIN_PAIRS}` });
+          continue;
+        }
         const t = complete.map((e) => e.treated);
         const c = complete.map((e) => e.control);
         const diffs = complete.map((e) => e.treated - e.control);
-        if (diffs.every((d) => d === diffs[0])) continue; // no variation: no test
+        if (diffs.every((d) => d === diffs[0])) {
+          omitted.push({ testbed: m.name, concept, reason: `every pair differs by the same ${diffs[0].toPrecision(3)}: no variation to test` });
+          continue;
+        }
         const tt = pairedTTest(t, c);
         paired.push({
           testbed: m.name, intervention: m.treatment.name, concept, pairs: complete.length, control: mean(c), treated: mean(t),
@@ -252,12 +267,16 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         const languages = new Set(ids.map((id) => info.get(id)!.language));
         if (languages.size > 1) cols.language = ids.map((id) => info.get(id)!.language);
         const treated = (cols.t as number[]).filter((v) => v === 1).length;
-        if (treated < 10 || ids.length - treated < 10) continue;
+        if (treated < MIN_ARM || ids.length - treated < MIN_ARM) {
+          omitted.push({ testbed: m.name, concept, reason: `${treated} treated and ${ids.length - treated} control snippets, an adjusted estimate needs ${MIN_ARM} in each arm` });
+          continue;
+        }
         const confounders = [...covariateNames.filter((n) => new Set(cols[n] as number[]).size > 1), ...(languages.size > 1 ? ['language'] : [])];
         let q;
         try {
           q = causalQuestion(tableFromColumns(cols), { treatment: 't', outcome: 'y', confounders });
-        } catch {
+        } catch (error) {
+          omitted.push({ testbed: m.name, concept, reason: (error as Error).message });
           continue;
         }
         const estimates: ObservationalEffect['estimates'] = [];
@@ -303,13 +322,14 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
   return {
     model: input.model, runIds: Object.fromEntries(runs.map((r) => [r.testbed, r.runId])), decomposition: decomposition.filter((d) => wanted(d.concept)), covariates, correlations, nodeTypes,
     paired: paired.filter((p) => wanted(p.concept)), observational: observational.filter((o) => wanted(o.concept)), balance, refutations, hardest, gallery: gallery.filter((g) => wanted(g.concept)),
+    omitted: omitted.filter((o) => wanted(o.concept)),
   };
 }
 
-function histogramDistance(h: { control: number[]; treated: number[] } | undefined): number {
-  if (!h) return NaN;
+function histogramDistance(h: { control: number[]; treated: number[] } | undefined): number | null {
+  if (!h) return null;
   const total = (a: number[]) => a.reduce((x, y) => x + y, 0);
-  return total(h.control) > 0 && total(h.treated) > 0 ? jensenShannonDistance(h.control, h.treated) : NaN;
+  return total(h.control) > 0 && total(h.treated) > 0 ? jensenShannonDistance(h.control, h.treated) : null;
 }
 
 /** Benjamini-Hochberg q-values over every test of a report (paired p-values and the regression estimates' p). */

@@ -8,6 +8,7 @@
  *   figures/*.svg and figures/*.vl.json (the vega-lite specs)
  * Several models make one comparison report. Every file is written atomically.
  */
+import { nonFinitePaths, toFiniteJson } from '../util/finiteJson.ts';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -18,7 +19,7 @@ import { scoreTestbed, sha256Files } from '../score/score.ts';
 import { DEFAULT_DB, ScoresReader } from '../score/store.ts';
 import { shadeTokens } from './tokenShading.ts';
 import { readTestbedPlan } from '../testbeds/plan.ts';
-import { openTestbed, originalCodeHashes, originalSnippets, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
+import { openTestbed, refuseEmptyTestbed, originalCodeHashes, originalSnippets, readTestbedRows, type TestbedHandle } from '../testbeds/read.ts';
 import { readTrainingCorpus } from '../train/corpusRecord.ts';
 import { inspectTestbed } from '../testbeds/inspect.ts';
 import { adjustmentCovariates } from '../testbeds/treatments.ts';
@@ -85,12 +86,14 @@ export interface ReportResult {
 const MIN_FUNCTIONS_TO_RANK = 10;
 
 const multipleModelsOf = (options: ReportOptions) => (options.models.length > 1 ? '%MODEL%, ' : '');
-const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const f = (x: number | null, digits = 3) => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : '–');
 const signed = (x: number) => (x > 0 ? `+${f(x)}` : f(x));
 const ci = (c: [number, number], digits = 3) => (Number.isFinite(c[0]) ? `[${f(c[0], digits)}, ${f(c[1], digits)}]` : '–');
 const pv = (p: number) => (!Number.isFinite(p) ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3));
 
 export async function buildReport(options: ReportOptions): Promise<ReportResult> {
+  const startedAt = Date.now();
+  let scoredNow = 0;
   const log = options.log ?? (() => undefined);
   const seed = options.seed ?? 0;
   const replicates = options.bootstrapReplicates ?? 1000;
@@ -111,6 +114,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   checkOutputFolder(out, { what: 'report', marker: 'manifest.json', formats: ['codegen-eval/report-manifest@1'], inputs: [db] });
   const testbedSpecs = options.testbeds?.length ? options.testbeds : readTestbedPlan().testbeds.map((t) => t.name);
   const testbeds = testbedSpecs.map((spec) => openTestbed(spec));
+  for (const t of testbeds) refuseEmptyTestbed(t);
   const warnings: string[] = [];
 
   const allOriginals = await originalSnippets(testbeds);
@@ -135,6 +139,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
         const summary = await scoreTestbed({ model, testbed: testbed.dir, db, quiet: options.quiet });
         runs.push({ testbed: testbed.manifest.name, runId: summary.runId, manifest: testbed.manifest, dir: testbed.dir });
         tokens += summary.tokens;
+        scoredNow += summary.tokensNow;
       }
     } finally {
       await model.dispose();
@@ -166,6 +171,16 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
         if (o.concept === '(all tokens)') for (const w of e.warnings) warnings.push(`${multipleModelsOf(options)}${o.testbed}, ${e.method}: ${w}`.replace('%MODEL%', a.model));
         else conceptWarnings += e.warnings.length;
       }
+    }
+    // what the data could not support is said, not left out: the whole-testbed effect by name, concepts counted
+    const byTestbed = new Map<string, { concept: string; reason: string }[]>();
+    for (const o of a.omitted) byTestbed.set(o.testbed, [...(byTestbed.get(o.testbed) ?? []), o]);
+    const who = analyses.length > 1 ? `${a.model}, ` : '';
+    for (const [testbed, list] of byTestbed) {
+      const overall = list.find((o) => o.concept === '(all tokens)');
+      if (overall) warnings.push(`${who}${testbed}: no effect is reported for the whole snippets: ${overall.reason}`);
+      const concepts = list.filter((o) => !o.concept.startsWith('('));
+      if (concepts.length) warnings.push(`${who}${testbed}: ${concepts.length} concept${concepts.length === 1 ? ' has' : 's have'} no effect estimate (${concepts.slice(0, 4).map((o) => `${o.concept}: ${o.reason}`).join('; ')}${concepts.length > 4 ? '; ...' : ''}); results.json lists them`);
     }
     for (const r of a.refutations) if (r.verdict === 'failed') warnings.push(`${a.model}, ${r.testbed}: the ${r.refuter} refutation failed: ${r.explanation}`);
   }
@@ -241,9 +256,11 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
 
     const testbedHashes = await Promise.all(testbeds.map(async (t) => ({ name: t.manifest.name, dir: t.dir, sha256: await sha256Files(join(t.dir, 'manifest.json'), join(t.dir, 'rows.jsonl')) })));
     const runIds = analyses.flatMap((a) => Object.values(a.runIds));
+    // JSON cannot hold NaN or Infinity: say which values results.json writes as null, here and on stderr
+    const nonFinite = nonFinitePaths({ analyses, comparisons, models: modelRows });
+    if (nonFinite.length > 0) warnings.push(`results.json: ${nonFinite.length} value${nonFinite.length === 1 ? ' is' : 's are'} not a finite number and ${nonFinite.length === 1 ? 'is' : 'are'} written as null (${nonFinite.slice(0, 5).join('; ')}${nonFinite.length > 5 ? '; ...' : ''}): a statistic that could not be computed on this data`);
     const view = {
       title: options.title ?? (multipleModels ? `Code-completion model comparison: ${options.architectures?.length ? options.architectures.map((a) => `${a.name} (${a.models.length} runs)`).join(' vs ') : displayNames.join(' vs ')}` : `Code-completion model report: ${displayNames[0]}`),
-      generated: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
       toolVersion: TOOL_VERSION,
       seed,
       bootstrapReplicates: replicates,
@@ -330,8 +347,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     files.push(join(out, 'index.html'));
     await writeFileAtomic(join(stage, 'tables.tex'), latexTables(analyses));
     files.push(join(out, 'tables.tex'));
-    const results = { format: 'codegen-eval/report@1', toolVersion: TOOL_VERSION, generated: new Date().toISOString(), db, seed, bootstrapReplicates: replicates, alpha, testbeds: view.testbeds, models: modelRows, warnings: view.warnings, analyses, comparisons };
-    await writeFileAtomic(join(stage, 'results.json'), `${JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    const results = { format: 'codegen-eval/report@1', toolVersion: TOOL_VERSION, db, seed, bootstrapReplicates: replicates, alpha, testbeds: view.testbeds, models: modelRows, warnings: view.warnings, analyses, comparisons };
+    await writeFileAtomic(join(stage, 'results.json'), toFiniteJson(results));
     files.push(join(out, 'results.json'));
     let browserVersion: string | null = null;
     if (browser) {
@@ -339,9 +356,11 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       browserVersion = await printPdf(htmlFile, join(stage, 'report.pdf'));
       files.push(join(out, 'report.pdf'));
     }
+    // the clock lives here only, so that the same command gives the same bytes in every other file
+    await writeFileAtomic(join(stage, 'run-log.json'), `${JSON.stringify({ format: 'codegen-eval/report-run@1', started: new Date(startedAt).toISOString(), finished: new Date().toISOString(), wallSeconds: Math.round((Date.now() - startedAt) / 100) / 10, tokensScored: scoredNow }, null, 2)}\n`);
+    files.push(join(out, 'run-log.json'));
     const manifest = {
       format: 'codegen-eval/report-manifest@1',
-      generated: results.generated,
       command: options.command ?? null,
       config: { file: options.configFile ?? null, seed, bootstrapReplicates: replicates, alpha, caliper: options.caliper ?? 0.2, title: view.title },
       versions: { ...softwareVersions(), chromium: browserVersion },

@@ -47,11 +47,34 @@ export async function printPdf(htmlFile: string, pdfFile: string): Promise<strin
     const page = await browser.newPage();
     await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
     const tmp = tempPathFor(pdfFile);
-    await page.pdf({ path: tmp, format: 'A4', printBackground: true, preferCSSPageSize: true });
-    const { rename } = await import('node:fs/promises');
+    const bytes = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+    const epoch = sourceDateEpoch();
+    const { rename, writeFile } = await import('node:fs/promises');
+    await writeFile(tmp, epoch === null ? bytes : stampPdfDates(bytes, epoch));
     await rename(tmp, pdfFile);
     return await browser.version();
   } finally {
     await browser.close();
   }
+}
+
+/** $SOURCE_DATE_EPOCH (reproducible-builds.org): the time to stamp on outputs instead of the clock. */
+export function sourceDateEpoch(): number | null {
+  const value = process.env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return null;
+  if (!/^\d+$/.test(value)) throw new UserError(`$SOURCE_DATE_EPOCH must be whole seconds since 1970, got '${value}'`, { hint: 'e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct), or unset it' });
+  return Number(value);
+}
+
+/**
+ * Chromium stamps the clock into the PDF's /CreationDate and /ModDate, the only bytes that differ
+ * between two prints of the same page. Replace them with the given time, in the same number of bytes
+ * so that the cross-reference offsets stay right.
+ */
+export function stampPdfDates(pdf: Uint8Array, epochSeconds: number): Uint8Array {
+  const iso = new Date(epochSeconds * 1000).toISOString();
+  const stamp = `D:${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}+00'00'`;
+  const text = Buffer.from(pdf).toString('latin1');
+  const stamped = text.replace(/\/(CreationDate|ModDate) \((D:[^)]*)\)/g, (whole, key: string, date: string) => (date.length === stamp.length ? `/${key} (${stamp})` : whole));
+  return Buffer.from(stamped, 'latin1');
 }

@@ -12,7 +12,7 @@ import type { TestbedRow } from '../testbeds/types.ts';
 import { taxonomyFor } from '../syntax/concepts.ts';
 import type { LanguageId } from '../syntax/languages.ts';
 import { getParser, parseWith } from '../syntax/parser.ts';
-import { openTestbed, readTestbedRows } from '../testbeds/read.ts';
+import { openTestbed, readTestbedRows, refuseEmptyTestbed } from '../testbeds/read.ts';
 import { Progress } from '../util/progress.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { aggregateSnippet } from './aggregate.ts';
@@ -36,7 +36,11 @@ export interface ScoreSummary {
   rows: number;
   scoredNow: number;
   alreadyScored: number;
+  /** The model tokens of all the run's snippets in the database (this call's and earlier calls'). */
   tokens: number;
+  /** The tokens this call scored. */
+  tokensNow: number;
+  /** This call's rate (tokensNow over its wall time). */
   tokensPerSecond: number;
 }
 
@@ -49,6 +53,7 @@ export async function sha256Files(...files: string[]): Promise<string> {
 
 export async function scoreTestbed(options: ScoreOptions): Promise<ScoreSummary> {
   const testbed = openTestbed(options.testbed);
+  refuseEmptyTestbed(testbed);
   const testbedSha = await sha256Files(join(testbed.dir, 'manifest.json'), join(testbed.dir, 'rows.jsonl'));
   const scoringOptions = { taxonomies: options.taxonomies ?? {} };
   const runId = createHash('sha256').update(JSON.stringify([options.model.identity, testbedSha, scoringOptions])).digest('hex').slice(0, 16);
@@ -120,7 +125,7 @@ export async function scoreTestbed(options: ScoreOptions): Promise<ScoreSummary>
     }
     progress.finish();
     const seconds = Math.max(1e-3, (Date.now() - started) / 1000);
-    return { runId, db, testbed: testbed.manifest.name, model: options.model.spec, rows: total, scoredNow, alreadyScored: done.size, tokens, tokensPerSecond: tokens / seconds };
+    return { runId, db, testbed: testbed.manifest.name, model: options.model.spec, rows: total, scoredNow, alreadyScored: done.size, tokens: await store.storedTokens(runId), tokensNow: tokens, tokensPerSecond: tokens / seconds };
   } finally {
     store.close();
   }

@@ -12,6 +12,7 @@
  * kill loses at most the snippet in flight and never leaves half of one. `meta` holds the schema
  * version; a database of another version is refused (never changed or deleted).
  */
+import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, LIST, listValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
@@ -50,6 +51,9 @@ export function covariatesFromJson(json: unknown): Record<string, number> {
 async function checkSchema(connection: DuckDBConnection, path: string): Promise<void> {
   const tables = new Set((await connection.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`)).getRowObjectsJS().map((r) => String(r.table_name)));
   if (tables.size === 0) return;
+  if (!['meta', 'runs', 'snippets', 'snippet_concepts', 'tokens'].some((t) => tables.has(t))) {
+    throw new UserError(`${path} is a DuckDB database but not a codegen-eval scores database (its tables: ${[...tables].slice(0, 6).join(', ')})`, { hint: 'name another file for the scores (nothing was changed in this one)' });
+  }
   const version = tables.has('meta') ? Number((await connection.runAndReadAll('SELECT max(schema_version) AS v FROM meta')).getRowObjectsJS()[0]?.v ?? 1) : 1;
   if (version !== SCHEMA_VERSION) {
     throw new UserError(`${path} holds scores in the format of schema ${version}; this codegen-eval writes schema ${SCHEMA_VERSION}`, {
@@ -98,12 +102,35 @@ function appendMetrics(app: DuckDBAppender, m: GroupMetrics): void {
   for (const v of [m.meanLogprob, m.meanProb, m.crossEntropy, m.top1Accuracy, m.meanEntropy]) appendMaybe(app, v, 'double');
 }
 
+/**
+ * Open a scores database with errors a user can act on: a folder, a file that is not a DuckDB
+ * database, one another process holds open for writing, a path that cannot be written.
+ */
+async function openDatabase(path: string, readOnly: boolean): Promise<DuckDBInstance> {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`the scores database ${path} is a folder`, { hint: 'name a .duckdb file' });
+  if (readOnly && !existsSync(path)) throw new UserError(`no scores database at ${path}`, { hint: 'score first (codegen-eval score or report), or name the database with --db' });
+  try {
+    return await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : undefined);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/not a valid DuckDB database file/i.test(message)) throw new UserError(`${path} exists but is not a DuckDB database`, { hint: 'name another file for the scores (nothing was changed in this one)' });
+    if (/Could not set lock|Conflicting lock/i.test(message)) {
+      const pid = /PID (\d+)/.exec(message)?.[1];
+      throw new UserError(`the scores database ${path} is open in another process${pid ? ` (PID ${pid})` : ''}`, { hint: 'wait for it to finish, or use another database (--out / --db)' });
+    }
+    if (/serialization|version|incompatible/i.test(message)) throw new UserError(`${path}: DuckDB cannot read this database file (${message.split('\n')[0]})`, { hint: 'it was written by another DuckDB version, or is damaged: use another database' });
+    throw new UserError(`cannot open the scores database ${path}: ${message.replace(/^IO Error: /, '').split('\n')[0]}`, { hint: 'check that the path exists and is writable' });
+  }
+}
+
 export class ScoreStore {
   private constructor(readonly path: string, private readonly instance: DuckDBInstance, readonly connection: DuckDBConnection, private readonly appenders: Record<'snippets' | 'concepts' | 'tokens', DuckDBAppender>) {}
 
   static async open(path: string): Promise<ScoreStore> {
-    await mkdir(dirname(path), { recursive: true });
-    const instance = await DuckDBInstance.create(path);
+    await mkdir(dirname(path), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new UserError(`cannot create the folder for the scores database ${path}: ${error.code ?? error.message}`, { hint: 'choose a writable place with --out (score) or --db (report, gate)' });
+    });
+    const instance = await openDatabase(path, false);
     const connection = await instance.connect();
     await checkSchema(connection, path);
     for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter(Boolean)) await connection.run(statement);
@@ -132,6 +159,13 @@ export class ScoreStore {
     const stmt = await this.connection.prepare('SELECT row_id FROM snippets WHERE run_id = $1');
     stmt.bindVarchar(1, runId);
     return new Set((await stmt.runAndReadAll()).getRowObjectsJS().map((r) => String(r.row_id)));
+  }
+
+  /** The model tokens of every snippet of the run stored so far, whatever run scored them. */
+  async storedTokens(runId: string): Promise<number> {
+    const stmt = await this.connection.prepare('SELECT coalesce(sum(model_tokens), 0)::BIGINT AS n FROM snippets WHERE run_id = $1');
+    stmt.bindVarchar(1, runId);
+    return Number((await stmt.runAndReadAll()).getRowObjectsJS()[0].n);
   }
 
   /** Write one snippet's tokens, concept rows and snippet row in one transaction. */
@@ -238,7 +272,7 @@ export class ScoresReader {
   private constructor(private readonly instance: DuckDBInstance, private readonly connection: DuckDBConnection) {}
 
   static async open(path: string): Promise<ScoresReader> {
-    const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    const instance = await openDatabase(path, true);
     const connection = await instance.connect();
     await checkSchema(connection, path);
     return new ScoresReader(instance, connection);

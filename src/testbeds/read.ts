@@ -31,8 +31,20 @@ export function openTestbed(spec: string): TestbedHandle {
   } catch (error) {
     throw new UserError(`${file}: not valid JSON: ${(error as Error).message}`, { hint: 'rebuild the testbed' });
   }
-  if (manifest.format !== TESTBED_FORMAT) throw new UserError(`${file}: format '${String(manifest.format)}' is not ${TESTBED_FORMAT}`, { hint: 'rebuild the testbed with this version of codegen-eval' });
+  if (manifest === null || typeof manifest !== 'object' || manifest.format !== TESTBED_FORMAT) throw new UserError(`${file}: format '${String((manifest as { format?: unknown } | null)?.format)}' is not ${TESTBED_FORMAT}`, { hint: 'rebuild the testbed with this version of codegen-eval' });
+  if (typeof manifest.counts?.rows !== 'number' || typeof manifest.name !== 'string' || (manifest.design !== 'paired' && manifest.design !== 'observational')) {
+    throw new UserError(`${file}: not a complete testbed manifest (name, design and counts.rows are required)`, { hint: 'rebuild the testbed' });
+  }
+  const rows = join(dir, 'rows.jsonl');
+  if (!existsSync(rows)) throw new UserError(`testbed ${dir} has a manifest but no rows.jsonl`, { hint: 'the testbed is incomplete (copied in part?): rebuild it with codegen-eval testbed build' });
   return { dir, manifest };
+}
+
+/** A testbed without rows can only give an empty report: refuse it before any work. */
+export function refuseEmptyTestbed(testbed: TestbedHandle): void {
+  if (testbed.manifest.counts.rows === 0) {
+    throw new UserError(`testbed ${testbed.manifest.name} (${testbed.dir}) has no rows`, { hint: 'rebuild it from a corpus with functions of its languages, or leave it out (--testbeds)' });
+  }
 }
 
 export async function* readTestbedRows(testbed: TestbedHandle): AsyncGenerator<TestbedRow> {

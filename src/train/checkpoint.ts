@@ -110,8 +110,15 @@ export async function readCheckpointWeights(dir: string): Promise<CheckpointWeig
 }
 
 export async function readCheckpointState(dir: string): Promise<CheckpointState> {
-  const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
-  if (state.format !== CHECKPOINT_FORMAT) throw new UserError(`${dir}/state.json: format '${String(state.format)}' is not ${CHECKPOINT_FORMAT}`);
+  const file = join(dir, 'state.json');
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(await readFile(file, 'utf8')) as CheckpointState;
+  } catch (error) {
+    throw new UserError(`${file} cannot be read: ${(error as Error).message}`, { hint: 'the checkpoint is incomplete or damaged (a copy cut short?): copy it again, or use another one (checkpoints/ keeps the last few)' });
+  }
+  if (state === null || typeof state !== 'object' || state.format !== CHECKPOINT_FORMAT) throw new UserError(`${file}: format '${String((state as { format?: unknown } | null)?.format)}' is not ${CHECKPOINT_FORMAT}`, { hint: 'point at a checkpoint folder written by codegen-eval train' });
+  if (!Number.isInteger(state.step) || !Array.isArray(state.parameters)) throw new UserError(`${file}: not a complete checkpoint state (step and parameters are required)`, { hint: 'the checkpoint is damaged: use another one' });
   return state;
 }
 

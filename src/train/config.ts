@@ -40,17 +40,17 @@ interface Field { kind: Kind; default: JsonValue; min?: number; max?: number }
 export const SCHEMA: Record<string, Record<string, Field>> = {
   model: {
     type: { kind: ['gpt', 'gru', 'lstm'], default: 'gpt' },
-    context: { kind: 'int', default: 128, min: 2 },
+    context: { kind: 'int', default: 128, min: 2, max: 65536 },
     dropout: { kind: 'number', default: 0, min: 0, max: 0.95 },
-    layers: { kind: 'int', default: 2, min: 1 },
-    heads: { kind: 'int', default: 4, min: 1 },
-    width: { kind: 'int', default: 128, min: 2 },
+    layers: { kind: 'int', default: 2, min: 1, max: 1024 },
+    heads: { kind: 'int', default: 4, min: 1, max: 1024 },
+    width: { kind: 'int', default: 128, min: 2, max: 65536 },
     tiedEmbeddings: { kind: 'bool', default: true },
-    embedding: { kind: 'int', default: 256, min: 2 },
-    units: { kind: 'int', default: 512, min: 2 },
+    embedding: { kind: 'int', default: 256, min: 2, max: 65536 },
+    units: { kind: 'int', default: 512, min: 2, max: 65536 },
   },
   tokenizer: {
-    vocabSize: { kind: 'int', default: 4096, min: 258 },
+    vocabSize: { kind: 'int', default: 4096, min: 258, max: 1048576 },
     minFrequency: { kind: 'int', default: 2, min: 1 },
     path: { kind: 'string|null', default: null },
   },
@@ -60,7 +60,7 @@ export const SCHEMA: Record<string, Record<string, Field>> = {
     maxSnippets: { kind: 'int|null', default: null },
   },
   train: {
-    batchSize: { kind: 'int', default: 16, min: 1 },
+    batchSize: { kind: 'int', default: 16, min: 1, max: 65536 },
     lr: { kind: 'number', default: 3e-4, min: 0 },
     minLr: { kind: 'number', default: 3e-5, min: 0 },
     weightDecay: { kind: 'number', default: 0.1, min: 0 },

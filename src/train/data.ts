@@ -6,6 +6,7 @@
  * The stream is deterministic: position (epoch, windows taken) fully identifies its state, so a
  * resumed run re-reads the corpus and skips to where the checkpoint was.
  */
+import { UserError } from '../util/errors.ts';
 import { readCorpus, resolveCorpus, SkipLog, type CorpusOptions } from '../corpus/index.ts';
 import type { Snippet } from '../corpus/types.ts';
 import { createRandom, deriveSeed } from '../util/random.ts';
@@ -93,7 +94,7 @@ export async function* trainWindows(tokenizer: CodeTokenizer, eos: number, optio
       yield* emit(out);
     }
     while (pool.length > 0) yield* emit(pool.splice(rng.int(pool.length), 1)[0]);
-    if (produced === 0) throw new Error('the training split has no complete window: use more data or a shorter model.context');
+    if (produced === 0) throw new UserError(`the training split has no complete window of ${options.window} tokens`, { hint: 'train on more code, or set a shorter model.context' });
   }
 }
 

@@ -5,8 +5,9 @@
  * checkpoints with the whole context, and `resume` from the newest checkpoint. Seeded and
  * deterministic on one backend: a run killed and resumed reaches the weights of an uninterrupted run.
  */
+import { checkModelFits } from './modelSize.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
 import { recordTrainingCorpus, TRAINING_CORPUS_FILE } from './corpusRecord.ts';
@@ -137,8 +138,22 @@ async function truncateMetrics(file: string, step: number): Promise<void> {
 export async function train(options: TrainOptions): Promise<TrainSummary> {
   const log = options.log ?? (() => {});
   const out = options.out;
-  if (!options.resume) checkOutputFolder(out, { what: 'model folder', marker: 'model.json', formats: [MODEL_FORMAT], inputs: [options.corpus], isOurs: isOurModelFolder });
+  if (!options.resume) {
+    checkOutputFolder(out, { what: 'model folder', marker: 'model.json', formats: [MODEL_FORMAT], inputs: [options.corpus], isOurs: isOurModelFolder });
+    checkModelFits(options.config);
+  }
+  // a fresh run that fails before its first checkpoint leaves no half-made model folder behind
+  const createdOut = !options.resume && !existsSync(out);
   await mkdir(out, { recursive: true });
+  try {
+    return await trainInto(options, out, log);
+  } catch (error) {
+    if (createdOut && !(await latestCheckpoint(out).catch(() => undefined))) await rm(out, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function trainInto(options: TrainOptions, out: string, log: (message: string) => void): Promise<TrainSummary> {
   let config = options.config;
   let resumeFrom: string | undefined;
   if (options.resume) {
@@ -146,6 +161,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     if (!resumeFrom) throw new UserError(`nothing to resume in ${out}: no checkpoint found`, { hint: 'start the run without --resume' });
     const saved = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as TrainConfig;
     config = resumeConfig(saved, options.overrides ?? [], log);
+    checkModelFits(config);
   } else if (await latestCheckpoint(out)) {
     throw new UserError(`${out} already holds a training run`, { hint: 'pass --resume to continue it, or choose another --out' });
   }
@@ -155,6 +171,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   const tokenizer = await prepareTokenizer(config, options.corpus, out, languages, log);
   if (!resumeFrom || !existsSync(join(out, TRAINING_CORPUS_FILE))) {
     const record = await recordTrainingCorpus(out, { corpus: options.corpus, validFraction: config.data.validFraction, languages, maxSnippets: config.data.maxSnippets });
+    if (record.snippets === 0) throw new UserError(`the training split of ${options.corpus} has no snippets${languages ? ` of ${languages.join(', ')}` : ''}`, { hint: 'train on a corpus with code (data.validFraction of it is held out for validation)' });
     log(`recorded the ${record.snippets} training snippets' code hashes in ${TRAINING_CORPUS_FILE} (reports warn when they test on them)`);
   }
   const eos = tokenizer.tokenId('<|endoftext|>') ?? 0;
@@ -168,6 +185,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     step: 0, position: { epoch: 0, taken: 0 }, bestValidLoss: null, bestStep: null, evalsWithoutImprovement: 0, tokensSeen: 0,
   };
   const metricsFile = join(out, 'metrics.jsonl');
+  const timingFile = join(out, 'timing.jsonl');
   if (resumeFrom) {
     state = await loadCheckpoint(resumeFrom, model.params, optimizer);
     await truncateMetrics(metricsFile, state.step);
@@ -211,7 +229,9 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     state.tokensSeen += t.batchSize * config.model.context;
     const rate = (state.tokensSeen - startTokens) / Math.max(1e-3, (Date.now() - started) / 1000);
     progress.update(state.step, `loss ${loss[0].toFixed(3)} lr ${lr.toExponential(2)} ${Math.round(rate)} tok/s`);
-    await appendFile(metricsFile, `${JSON.stringify({ step: state.step, loss: loss[0], gradNorm: loss[1], lr, tokens: state.tokensSeen, tokensPerSecond: rate })}\n`);
+    await appendFile(metricsFile, `${JSON.stringify({ step: state.step, loss: loss[0], gradNorm: loss[1], lr, tokens: state.tokensSeen })}\n`);
+    // speed and clock time go to their own log, so that metrics.jsonl is the same for the same seed
+    await appendFile(timingFile, `${JSON.stringify({ step: state.step, time: new Date().toISOString(), tokensPerSecond: Math.round(rate) })}\n`);
     const evalNow = valid.length > 0 && (state.step % t.evalEvery === 0 || state.step === t.maxSteps);
     let isBest = false;
     if (evalNow) {

@@ -25,7 +25,7 @@ interface Row { id: string; pairId: string | null; arm: 'control' | 'treated'; l
 function writeTestbed(root: string, name: string, design: 'paired' | 'observational', rows: Row[]): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: TESTBED_FORMAT, name, design }));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: TESTBED_FORMAT, name, design, counts: { rows: rows.length } }));
   writeFileSync(join(dir, 'rows.jsonl'), rows.map((r) => JSON.stringify({ ...r, code: 'x', covariates: {}, provenance: {} })).join('\n') + '\n');
   return dir;
 }

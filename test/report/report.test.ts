@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildReport } from '../../src/report/build.ts';
@@ -22,6 +22,7 @@ const BIN = fileURLToPath(new URL('../../bin/codegen-eval.mjs', import.meta.url)
 
 test('a report on a simulated model recovers the known effects and writes HTML, LaTeX, JSON and a PDF', async () => {
   const dir = tempDir('cge-report-');
+  process.env.SOURCE_DATE_EPOCH = '1700000000';
   const logprobs = join(dir, 'sim.jsonl');
   const testbeds = ['remove-comments', 'has-docstring'];
   await simulate(logprobs, testbeds);
@@ -47,7 +48,7 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   assert.ok(code && code.ci[0] < 0.5 && 0.5 < code.ci[1], `a code concept gets exactly +0.5: ${JSON.stringify(code?.ci)}`);
 
   // the treated arm's token probabilities are shifted: their distribution moves away from control's
-  assert.ok(overall.jsDistance > 0.05 && overall.jsDistance <= 1, `JS distance ${overall.jsDistance}`);
+  assert.ok(overall.jsDistance !== null && overall.jsDistance > 0.05 && overall.jsDistance <= 1, `JS distance ${overall.jsDistance}`);
   const lines = analysis.correlations.find((c) => c.covariate === 'lines');
   assert.ok(lines && lines.ci[0] <= lines.rho && lines.rho <= lines.ci[1], 'correlations carry their CIs');
   assert.ok(analysis.covariates.some((c) => c.covariate === 'astDepth' && c.n > 100 && c.min <= c.median && c.median <= c.max));
@@ -112,10 +113,20 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
     await checkInBrowser(browser, join(dir, 'report', 'index.html'));
   }
 
-  // a second report on the same database reuses the scores: same run ids, same numbers
-  const again = await buildReport({ models: [`logprobs:${logprobs}`], testbeds, out: join(dir, 'report2'), db: join(dir, 'scores.duckdb'), pdf: false, bootstrapReplicates: 300, quiet: true });
+  // the same call again, on the same database: every score is cached, and the files are the same bytes
+  // (the clock is only in run-log.json; SOURCE_DATE_EPOCH, set above, stamps the PDF's dates)
+  const promised = ['index.html', 'results.json', 'tables.tex', 'manifest.json', ...(browser ? ['report.pdf'] : []), ...readdirSync(join(dir, 'report', 'figures')).map((f) => `figures/${f}`)];
+  const first = new Map(promised.map((f) => [f, readFileSync(join(dir, 'report', f))]));
+  const firstResults = JSON.parse(first.get('results.json')!.toString()) as { models: { tokens: number }[] };
+  assert.ok(firstResults.models[0].tokens > 10_000, 'the model row counts the tokens scored');
+  const again = await buildReport({ models: [`logprobs:${logprobs}`], testbeds, out: join(dir, 'report'), db: join(dir, 'scores.duckdb'), pdf: browser !== null, bootstrapReplicates: 300, quiet: true });
   assert.deepEqual(again.analyses[0].runIds, analysis.runIds);
-  assert.deepEqual(again.analyses[0].decomposition, analysis.decomposition);
+  for (const f of promised) assert.ok(readFileSync(join(dir, 'report', f)).equals(first.get(f)!), `${f} is byte-identical on the second run (all scores cached)`);
+  const log = JSON.parse(readFileSync(join(dir, 'report', 'run-log.json'), 'utf8')) as { tokensScored: number; wallSeconds: number };
+  assert.equal(log.tokensScored, 0, 'the second run scored nothing');
+  if (browser && !spawnSync('pdfinfo', ['-v']).error) {
+    assert.match(spawnSync('pdfinfo', ['-isodates', join(dir, 'report', 'report.pdf')], { encoding: 'utf8' }).stdout, /CreationDate:\s+2023-11-14T22:13:20/);
+  }
 
   // two models make one comparison report; the candidate is the same model with natural-language
   // tokens 1 nat easier: it must win there and overall, and lose nowhere
@@ -246,4 +257,44 @@ test('cli: report and compare end to end with the shipped demo models on a shipp
   const manifest = JSON.parse(readFileSync(join(cwd, 'reports', 'demo-vs-demo-gru', 'manifest.json'), 'utf8')) as { command: string[]; runs: unknown[] };
   assert.deepEqual(manifest.command.slice(0, 4), ['codegen-eval', 'compare', '--models', 'demo,demo-gru']);
   assert.equal(manifest.runs.length, 2);
+});
+
+test('report: degenerate testbeds are said, not silent: no rows is an error, one pair a warning on stderr and in the report', () => {
+  const cwd = tempDir('cge-degenerate-');
+  const source = fileURLToPath(new URL('../../testbeds/remove-comments', import.meta.url));
+  const manifest = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8')) as { name: string; counts: { rows: number; pairs?: number; byLanguage: Record<string, number> } };
+  const rows = readFileSync(join(source, 'rows.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const first = JSON.parse(rows[0]) as { pairId: string };
+  const pair = rows.filter((r) => (JSON.parse(r) as { pairId: string }).pairId === first.pairId);
+  assert.equal(pair.length, 2);
+  const write = (name: string, lines: string[]) => {
+    cpSync(source, join(cwd, name), { recursive: true });
+    writeFileSync(join(cwd, name, 'rows.jsonl'), lines.map((l) => `${l}\n`).join(''));
+    writeFileSync(join(cwd, name, 'manifest.json'), JSON.stringify({ ...manifest, name, counts: { ...manifest.counts, rows: lines.length } }));
+  };
+  write('one-pair', pair);
+  write('empty', []);
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'report', '--model', 'demo', '--no-pdf', '--db', 'scores.duckdb', '--quiet', ...args], { cwd, encoding: 'utf8' });
+
+  const empty = run('--testbed', './empty', '--out', 'r-empty');
+  assert.equal(empty.status, 1, empty.stderr);
+  assert.match(empty.stderr, /testbed empty \(.*empty\) has no rows/);
+  assert.ok(!existsSync(join(cwd, 'r-empty')), 'nothing written');
+  assert.doesNotMatch(empty.stderr, /\n\s+at /);
+
+  const one = run('--testbed', './one-pair', '--out', 'r-one');
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stderr, /warning: one-pair: no effect is reported for the whole snippets: 1 complete pair, a paired test needs 5/);
+  const html = readFileSync(join(cwd, 'r-one', 'index.html'), 'utf8');
+  assert.match(html, /one-pair: no effect is reported for the whole snippets: 1 complete pair, a paired test needs 5/);
+  const results = JSON.parse(readFileSync(join(cwd, 'r-one', 'results.json'), 'utf8')) as { analyses: { paired: unknown[]; omitted: { concept: string; reason: string }[] }[] };
+  assert.equal(results.analyses[0].paired.length, 0);
+  assert.ok(results.analyses[0].omitted.some((o) => o.concept === '(all tokens)'));
+
+  const broken = join(cwd, 'no-rows-file');
+  cpSync(source, broken, { recursive: true });
+  rmSync(join(broken, 'rows.jsonl'));
+  const missing = run('--testbed', './no-rows-file', '--out', 'r-missing');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /has a manifest but no rows\.jsonl/);
 });
