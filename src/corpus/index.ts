@@ -2,8 +2,9 @@
  * The corpus stage's entry: a spec (a JSONL or JSONL.gz file, a CodeSearchNet tree, a folder of source
  * files, or a glob) becomes a stream of snippets, read in constant memory.
  */
+import { access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { constants, existsSync, statSync } from 'node:fs';
 import { basename, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { languageForPath, type LanguageId } from '../syntax/languages.ts';
@@ -86,7 +87,7 @@ export async function resolveCorpus(spec: string, options: Pick<CorpusOptions, '
       kind = 'jsonl-tree';
     } else {
       files = [];
-      for await (const f of walkFiles(spec, DEFAULT_EXCLUDED_DIRS)) if (languageForPath(f)) files.push(f);
+      for await (const f of walkFiles(spec, DEFAULT_EXCLUDED_DIRS, onUnreadable)) if (languageForPath(f)) files.push(f);
       kind = 'source-tree';
     }
   }
@@ -133,7 +134,8 @@ async function* readAllSnippets(source: CorpusSource, skips: SkipLog, options: C
 }
 
 async function* readEverySnippet(source: CorpusSource, skips: SkipLog, options: CorpusOptions): AsyncGenerator<Snippet> {
-  for (const { folder, code } of source.unreadableFolders ?? []) {
+  // a source tree's reader finds and reports its unreadable folders itself
+  for (const { folder, code } of source.kind === 'source-tree' ? [] : source.unreadableFolders ?? []) {
     skips.skip({ file: relative(source.root, folder).split(sep).join('/') || folder, reason: 'unreadable-folder', detail: `the folder cannot be listed (${code}): its files are not in the corpus` });
   }
   const languages = options.languages?.length ? new Set(options.languages) : undefined;
@@ -157,6 +159,14 @@ async function* readEverySnippet(source: CorpusSource, skips: SkipLog, options: 
   }
   for (const file of source.files) {
     const base = doneBytes;
+    try {
+      await access(file, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      if (source.kind === 'jsonl') throw new UserError(`cannot read ${file}: ${code === 'EACCES' ? 'permission denied' : code}`, { hint: 'give the user running codegen-eval read access to it' });
+      skips.skip({ file: relative(source.root, file).split(sep).join('/'), reason: 'unreadable-file', detail: `the file cannot be read (${code}): its records are not in the corpus` });
+      continue;
+    }
     // a single file is named by its base name, so that outputs do not depend on where the input lies
     const displayName = source.kind === 'jsonl' ? basename(file) : relative(source.root, file).split(sep).join('/');
     for await (const snippet of readJsonlSnippets(file, skips, {

@@ -4,7 +4,7 @@
  * around it; an output file must not exist yet unless this tool wrote it (a marker check given by the
  * caller). Checked before any long work starts.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors.ts';
@@ -37,6 +37,21 @@ function markerFormat(dir: string, marker: string): string | null {
   }
 }
 
+/**
+ * The output is written beside its place and renamed into it, so its parent folder must be writable:
+ * the first folder on the way up that exists, since the missing ones will be made inside it.
+ */
+export function checkWritablePlace(path: string, flag = '--out'): void {
+  let dir = dirname(resolve(path));
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw new UserError(`${flag} ${path}: ${dir} is a file, so nothing can be written under it`, { hint: 'name a path inside a folder' });
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UserError(`${flag} ${path}: the folder ${dir} is not writable`, { hint: 'choose a place you can write to, or ask for write access to it' });
+  }
+}
+
 /** Throws a UserError unless `path` may be (re)written as a folder of this kind. */
 export function checkOutputFolder(path: string, rule: OwnedFolder): void {
   const target = resolve(path);
@@ -47,6 +62,7 @@ export function checkOutputFolder(path: string, rule: OwnedFolder): void {
       throw new UserError(`${flag} ${path} would replace ${source === target ? 'the input itself' : `a folder that holds the input ${input}`}`, { hint: `write the ${rule.what} somewhere else, e.g. ${flag} ${join('out', basename(target) || rule.what)}` });
     }
   }
+  checkWritablePlace(path, flag);
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) throw new UserError(`${flag} ${path} is a file, not a folder: nothing was changed`, { hint: `name a new folder for the ${rule.what}` });
   if (readdirSync(target).length === 0) return;
@@ -67,6 +83,7 @@ export function checkOutputFile(path: string, options: { what: string; inputs?: 
   if (existsSync(target)) {
     throw new UserError(`${flag} ${path} exists${statSync(target).isDirectory() ? ' and is a folder' : ''}: nothing was changed`, { hint: `name a new file for the ${options.what}, or delete ${path} yourself first` });
   }
+  checkWritablePlace(path, flag);
 }
 
 /**
@@ -78,8 +95,13 @@ export async function recoverInterruptedSwap(target: string): Promise<string[]> 
   const dir = dirname(resolve(target));
   const name = basename(resolve(target));
   const notes: string[] = [];
-  if (!existsSync(dir)) return notes;
-  const entries = readdirSync(dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return notes;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return notes; // an unreadable place: checkOutputFolder says so
+  }
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);
