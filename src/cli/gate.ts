@@ -10,7 +10,7 @@ import type { HfDtype } from '../models/hf.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { ExitWith, isUserError, UserError, UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
-import { collect, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
+import { collect, backendOption, dtypeOption, concurrencyOption, remoteOptions, type CliIO } from './shared.ts';
 
 function nonNegative(value: string): number {
   const n = Number(value);
@@ -20,7 +20,7 @@ function nonNegative(value: string): number {
 
 interface GateCliOptions {
   baseline: string; candidate: string; baselineScores?: string; testbed: string[]; margin?: number; metric?: GateMetric; alpha?: number; concepts?: string; config?: string;
-  db: string; markdown?: string; junit?: string; json?: boolean; report?: string; backend?: ScoringBackend; dtype: HfDtype; concurrency: number; quiet?: boolean;
+  db: string; markdown?: string; junit?: string; json?: boolean; report?: string; backend?: ScoringBackend; dtype: HfDtype; concurrency: number; timeout: number; retries: number; quiet?: boolean;
 }
 
 export function gateCommand(io: CliIO): Command {
@@ -43,6 +43,8 @@ export function gateCommand(io: CliIO): Command {
     .addOption(backendOption())
     .addOption(dtypeOption())
     .addOption(concurrencyOption())
+    .addOption(remoteOptions()[0])
+    .addOption(remoteOptions()[1])
     .option('--quiet', 'no progress lines')
     .action(async (opts: GateCliOptions) => {
       let result;
@@ -57,7 +59,7 @@ export function gateCommand(io: CliIO): Command {
         if (opts.concepts) rules.concepts = opts.concepts === 'all' ? 'all' : opts.concepts.split(',').map((c) => c.trim()).filter(Boolean);
         result = await runGate({
           baseline: opts.baseline, candidate: opts.candidate, baselineScores: opts.baselineScores, testbeds: opts.testbed.length ? opts.testbed : testbeds, db: opts.db, rules,
-          modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
+          modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, timeoutSeconds: opts.timeout, retries: opts.retries, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
         });
         if (opts.markdown) {
           const { appendFile } = await import('node:fs/promises');

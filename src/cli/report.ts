@@ -6,13 +6,13 @@ import type { ScoringBackend } from '../models/builtin.ts';
 import type { HfDtype } from '../models/hf.ts';
 import { UsageError } from '../util/errors.ts';
 import { toJson } from './format.ts';
-import { parseInteger, parseLanguages, parsePositiveInt, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
+import { parseInteger, parseLanguages, parsePositiveInt, backendOption, dtypeOption, concurrencyOption, remoteOptions, type CliIO } from './shared.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 interface ReportCliOptions {
   testbed: string[]; name: string[]; lang?: string; concepts?: string; out?: string; db: string; pdf: boolean; config?: string; title?: string; seed?: number; bootstrap?: number;
-  backend?: ScoringBackend; dtype: HfDtype; concurrency: number; quiet?: boolean; json?: boolean;
+  backend?: ScoringBackend; dtype: HfDtype; concurrency: number; timeout: number; retries: number; quiet?: boolean; json?: boolean;
 }
 
 function withCommonOptions(command: Command): Command {
@@ -31,6 +31,8 @@ function withCommonOptions(command: Command): Command {
     .addOption(backendOption())
     .addOption(dtypeOption())
     .addOption(concurrencyOption())
+    .addOption(remoteOptions()[0])
+    .addOption(remoteOptions()[1])
     .option('--quiet', 'no progress lines')
     .option('--json', 'print a summary as JSON');
 }
@@ -44,7 +46,7 @@ async function run(io: CliIO, models: string[], opts: ReportCliOptions, architec
     languages: opts.lang ? parseLanguages(opts.lang) : undefined, concepts: opts.concepts ? opts.concepts.split(',').map((c) => c.trim()).filter(Boolean) : undefined, architectures, testbeds: opts.testbed.length ? opts.testbed : config.testbeds, out: opts.out ?? `reports/${name}`, db: opts.db, pdf: opts.pdf,
     title: opts.title ?? config.title ?? undefined, seed: opts.seed ?? config.seed, bootstrapReplicates: opts.bootstrap ?? config.bootstrap,
     alpha: config.alpha, caliper: config.caliper, configFile: opts.config, command: ['codegen-eval', ...process.argv.slice(2)],
-    modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
+    modelOptions: { backend: opts.backend, dtype: opts.dtype, concurrency: opts.concurrency, timeoutSeconds: opts.timeout, retries: opts.retries, log: (m) => io.err(m) }, quiet: opts.quiet, log: opts.quiet ? undefined : (m) => io.err(m),
   });
   if (opts.json) return io.out(toJson({ out: result.out, files: result.files, warnings: result.warnings, pdfSkipped: result.pdfSkipped ?? null }));
   for (const w of result.warnings) io.err(`warning: ${w}`);

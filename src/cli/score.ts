@@ -5,7 +5,7 @@ import { DEFAULT_DB, ScoreStore } from '../score/store.ts';
 import type { ScoringBackend } from '../models/builtin.ts';
 import type { HfDtype } from '../models/hf.ts';
 import { toJson } from './format.ts';
-import { parsePositiveInt, backendOption, dtypeOption, concurrencyOption, type CliIO } from './shared.ts';
+import { parsePositiveInt, backendOption, dtypeOption, concurrencyOption, remoteOptions, type CliIO } from './shared.ts';
 
 const MODEL_HELP = `model spec:
   builtin:DIR        a model folder written by codegen-eval train (or builtin:NAME for models/NAME);
@@ -31,13 +31,15 @@ export function scoreCommand(io: CliIO): Command {
     .addOption(dtypeOption())
     .option('--stride <n>', 'builtin: tokens advanced between sliding windows (default: half the context)', parsePositiveInt)
     .addOption(concurrencyOption())
+    .addOption(remoteOptions()[0])
+    .addOption(remoteOptions()[1])
     .option('--api-key-env <name>', 'openai, tgi: the environment variable holding the API key', 'OPENAI_API_KEY')
     .option('--parquet <dir>', 'also export this run\'s tables to Parquet files in this folder')
     .option('--quiet', 'no progress line')
     .option('--json', 'print a summary as JSON')
     .addHelpText('after', `\n${MODEL_HELP}`)
-    .action(async (opts: { model: string; testbed: string; out: string; backend?: ScoringBackend; dtype: HfDtype; stride?: number; concurrency: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
-      const model = await openModel(opts.model, { backend: opts.backend, dtype: opts.dtype, stride: opts.stride, concurrency: opts.concurrency, apiKeyEnv: opts.apiKeyEnv, log: (m) => io.err(m) });
+    .action(async (opts: { model: string; testbed: string; out: string; backend?: ScoringBackend; dtype: HfDtype; stride?: number; concurrency: number; timeout: number; retries: number; apiKeyEnv: string; parquet?: string; quiet?: boolean; json?: boolean }) => {
+      const model = await openModel(opts.model, { backend: opts.backend, dtype: opts.dtype, stride: opts.stride, concurrency: opts.concurrency, timeoutSeconds: opts.timeout, retries: opts.retries, apiKeyEnv: opts.apiKeyEnv, log: (m) => io.err(m) });
       try {
         const summary = await scoreTestbed({ model, testbed: opts.testbed, db: opts.out, quiet: opts.quiet });
         if (opts.parquet) {

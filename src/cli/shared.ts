@@ -50,6 +50,22 @@ export function concurrencyOption(): Option {
   return new Option('--concurrency <n>', 'openai: requests in flight').argParser(parsePositiveInt).default(4);
 }
 
+/** --timeout and --retries for the commands that score remote (openai:, tgi:) models. */
+export function remoteOptions(): Option[] {
+  return [
+    new Option('--timeout <seconds>', 'openai, tgi: seconds to wait for one answer before retrying').argParser((v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new UsageError(`--timeout must be a number of seconds in (0, 86400], got '${v}'`);
+      return n;
+    }).default(120),
+    new Option('--retries <n>', 'openai, tgi: attempts after the first on a timeout, 429, 5xx or network error (exponential backoff)').argParser((v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 100) throw new UsageError(`--retries must be a whole number from 0 to 100, got '${v}'`);
+      return n;
+    }).default(5),
+  ];
+}
+
 /** The split options shared by `testbed build` and `corpus export`. */
 export function splitOptions(): Option[] {
   return [

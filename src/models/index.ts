@@ -26,10 +26,17 @@ export interface OpenOptions {
   dtype?: HfDtype;
   /** openai, tgi: requests in flight. */
   concurrency?: number;
+  /** openai, tgi: seconds per attempt, and attempts after the first. */
+  timeoutSeconds?: number;
+  retries?: number;
   /** openai: the environment variable holding the API key (default OPENAI_API_KEY). */
   apiKeyEnv?: string;
   /** openai, tgi: where to say that a server asked to wait (Retry-After). */
   log?: (message: string) => void;
+}
+
+function remote(options: OpenOptions) {
+  return { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv, log: options.log, retries: options.retries, timeoutMs: options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000 };
 }
 
 export async function openModel(spec: string, options: OpenOptions = {}): Promise<ScoringModel> {
@@ -43,9 +50,9 @@ export async function openModel(spec: string, options: OpenOptions = {}): Promis
     case 'logprobs':
       return openLogprobsFile(spec, rest);
     case 'openai':
-      return openOpenAI(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv, log: options.log });
+      return openOpenAI(spec, rest, remote(options));
     case 'tgi':
-      return openTgi(spec, rest, { concurrency: options.concurrency, apiKeyEnv: options.apiKeyEnv, log: options.log });
+      return openTgi(spec, rest, remote(options));
     case 'hf':
       return openHf(spec, rest, { stride: options.stride, dtype: options.dtype });
     default:

@@ -224,3 +224,36 @@ test('servers: an API key a server echoes back is redacted from the error; Retry
     echoing.close();
   }
 });
+
+test('score --timeout/--retries: a server that never answers fails in the time asked for, with a clear message', async () => {
+  const { spawn } = await import('node:child_process');
+  let requests = 0;
+  const hung = createServer((req) => {
+    requests++;
+    req.resume(); // read the request, never answer
+  });
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+  const port = (hung.address() as { port: number }).port;
+  const bin = fileURLToPath(new URL('../../bin/codegen-eval.mjs', import.meta.url));
+  const run = (args: string[]) => new Promise<{ code: number | null; stderr: string; seconds: number }>((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [bin, 'score', '--model', `openai:http://127.0.0.1:${port}/v1#m`, '--testbed', 'remove-comments', '--out', join(tempDir(), 's.duckdb'), '--quiet', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr, seconds: (Date.now() - started) / 1000 }));
+  });
+  try {
+    const r = await run(['--timeout', '0.5', '--retries', '1', '--concurrency', '1']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /v1\/completions failed after 2 attempts: timed out after 500 ms/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(requests, 2);
+    assert.ok(r.seconds < 30, `failed in ${r.seconds} s`);
+    const bad = await run(['--timeout', 'soon']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--timeout must be a number of seconds/);
+  } finally {
+    hung.closeAllConnections();
+    hung.close();
+  }
+});
