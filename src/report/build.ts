@@ -197,7 +197,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       const svg = await renderSvg(spec);
       await writeFileAtomic(join(stage, 'figures', `${name}.svg`), svg);
       await writeFileAtomic(join(stage, 'figures', `${name}.vl.json`), `${JSON.stringify(spec, null, 2)}\n`);
-      files.push(join(out, 'figures', `${name}.svg`));
+      files.push(join(out, 'figures', `${name}.svg`), join(out, 'figures', `${name}.vl.json`));
       return svg;
     };
     const multipleLanguages = new Set(analyses.flatMap((a) => a.decomposition.map((d) => d.language))).size > 1;
