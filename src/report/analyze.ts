@@ -145,12 +145,13 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
     language: String(r.language), concept: String(r.concept), testbed: testbedOf.get(String(r.run_id))!, runId: String(r.run_id), rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob), tokens: Number(r.scored),
   })));
   // per AST leaf type and language: function means, bootstrap CI over functions, as for concepts
-  const nodeRows = await reader.rows(`SELECT run_id, language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
+  // aggregated in DuckDB per function and leaf type, streamed: only the per-function means are kept
+  const nodeRows = reader.streamRows(`SELECT run_id, language, leaf, row_id, count(*) AS tokens, avg(logprob) AS lp, avg(exp(logprob)) AS p FROM (
       SELECT t.run_id, s.language, t.row_id, unnest(t.leaf_types) AS leaf, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id)
       WHERE t.run_id IN (${runList}) AND t.logprob IS NOT NULL)
     GROUP BY run_id, language, leaf, row_id ORDER BY language, leaf, run_id, row_id`);
   const byNode = new Map<string, { language: string; nodeType: string; lp: number[]; p: number[]; tokens: number }>();
-  for (const r of nodeRows) {
+  for await (const r of nodeRows) {
     if (originalKey(r.run_id, r.row_id) === undefined) continue;
     const key = `${String(r.language)}\u0000${String(r.leaf)}`;
     const e = byNode.get(key) ?? { language: String(r.language), nodeType: String(r.leaf), lp: [], p: [], tokens: 0 };
@@ -368,19 +369,11 @@ async function addEditRegions(reader: ScoresReader, run: AnalyzeInput['runs'][nu
     if (e.some((x) => x.text === '' || x.end === x.start)) everyEditReplaces = false;
   }
   if (edits.size === 0) return;
-  const tokens = await reader.rows(`SELECT s.pair_id, s.arm, t.char_start, t.char_end, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL${languageFilter} ORDER BY t.row_id, t.position`);
-  const byRow = new Map<string, { pair: string; arm: 'control' | 'treated'; spans: [number, number][]; lp: number[] }>();
-  for (const t of tokens) {
-    const key = `${String(t.pair_id)}\u0000${String(t.arm)}`;
-    const entry = byRow.get(key) ?? { pair: String(t.pair_id), arm: t.arm as 'control' | 'treated', spans: [], lp: [] };
-    entry.spans.push([Number(t.char_start), Number(t.char_end)]);
-    entry.lp.push(Number(t.logprob));
-    byRow.set(key, entry);
-  }
+  // tokens streamed in row order, one snippet held at a time: a paired testbed's tokens can be tens of millions
   const names = { edited: '(edited tokens)', after: `(next ${TOKENS_AFTER_EDIT} tokens)`, unchanged: '(unchanged code)' };
-  for (const entry of byRow.values()) {
+  const finish = (entry: { pair: string; arm: 'control' | 'treated'; spans: [number, number][]; lp: number[] }) => {
     const e = edits.get(entry.pair);
-    if (!e) continue;
+    if (!e) return;
     const sites = editSites(e)[entry.arm];
     const { region, after } = classifyTokens(entry.spans, sites, TOKENS_AFTER_EDIT);
     const meanOf = (keep: (i: number) => boolean) => {
@@ -399,7 +392,19 @@ async function addEditRegions(reader: ScoresReader, run: AnalyzeInput['runs'][nu
       pairs.set(entry.pair, slot);
       byPair.set(name, pairs);
     }
+  };
+  let current: { row: string; pair: string; arm: 'control' | 'treated'; spans: [number, number][]; lp: number[] } | null = null;
+  const tokens = reader.streamRows<{ row_id: string; pair_id: string; arm: string; char_start: number; char_end: number; logprob: number }>(
+    `SELECT t.row_id, s.pair_id, s.arm, t.char_start, t.char_end, t.logprob FROM tokens t JOIN snippets s USING (run_id, row_id) WHERE t.run_id = ${quote(run.runId)} AND t.logprob IS NOT NULL${languageFilter} ORDER BY t.row_id, t.position`);
+  for await (const t of tokens) {
+    if (current === null || current.row !== t.row_id) {
+      if (current) finish(current);
+      current = { row: String(t.row_id), pair: String(t.pair_id), arm: t.arm as 'control' | 'treated', spans: [], lp: [] };
+    }
+    current.spans.push([Number(t.char_start), Number(t.char_end)]);
+    current.lp.push(Number(t.logprob));
   }
+  if (current) finish(current);
 }
 
 /** The hardest and the easiest function per (language, concept); ties broken by row id. */

@@ -123,10 +123,13 @@ export async function scoreTestbed(options: ScoreOptions): Promise<ScoreSummary>
       const rate = tokens / Math.max(1e-3, (Date.now() - started) / 1000);
       progress.update(seen, `${Math.round(rate)} tokens/s`);
     }
+    await store.commit();
     progress.finish();
     const seconds = Math.max(1e-3, (Date.now() - started) / 1000);
     return { runId, db, testbed: testbed.manifest.name, model: options.model.spec, rows: total, scoredNow, alreadyScored: done.size, tokens: await store.storedTokens(runId), tokensNow: tokens, tokensPerSecond: tokens / seconds };
   } finally {
+    // the snippets written completely before a failure are kept: a rerun goes on after them
+    await store.commit().catch(() => undefined);
     store.close();
   }
 }

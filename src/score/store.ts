@@ -64,6 +64,9 @@ async function checkSchema(connection: DuckDBConnection, path: string): Promise<
 
 export const DEFAULT_DB = '.codegen-eval/scores.duckdb';
 
+const COMMIT_SNIPPETS = 256;
+const COMMIT_MS = 2000;
+
 export interface RunRecord {
   runId: string;
   modelSpec: string;
@@ -168,10 +171,20 @@ export class ScoreStore {
     return Number((await stmt.runAndReadAll()).getRowObjectsJS()[0].n);
   }
 
-  /** Write one snippet's tokens, concept rows and snippet row in one transaction. */
+  private batch: { open: boolean; snippets: number; since: number } = { open: false, snippets: 0, since: 0 };
+
+  /**
+   * Write one snippet's tokens, concept rows and snippet row. Snippets are committed together, every
+   * COMMIT_SNIPPETS snippets or COMMIT_MS (a commit per snippet spent most of the scoring time in
+   * flushes and fsyncs): a kill loses at most the uncommitted ones, which a resumed run scores again,
+   * and a snippet is never half stored, since its snippets row is written last in the same transaction.
+   */
   async writeSnippet(runId: string, s: SnippetRecord): Promise<void> {
     const { tokens: tok, concepts, snippets } = this.appenders;
-    await this.connection.run('BEGIN TRANSACTION');
+    if (!this.batch.open) {
+      await this.connection.run('BEGIN TRANSACTION');
+      this.batch = { open: true, snippets: 0, since: Date.now() };
+    }
     try {
       // a data chunk per 2,048 tokens: lists append several times faster this way than cell by cell
       const rows = s.scores.tokens;
@@ -186,7 +199,6 @@ export class ScoreStore {
         ]);
         tok.appendDataChunk(chunk);
       }
-      tok.flushSync();
       for (const [concept, m] of s.scores.concepts) {
         concepts.appendVarchar(runId);
         concepts.appendVarchar(s.rowId);
@@ -194,7 +206,6 @@ export class ScoreStore {
         appendMetrics(concepts, m);
         concepts.endRow();
       }
-      concepts.flushSync();
       snippets.appendVarchar(runId);
       snippets.appendVarchar(s.rowId);
       if (s.pairId === null) snippets.appendNull();
@@ -209,12 +220,34 @@ export class ScoreStore {
         appendMaybe(snippets, v ?? null, 'integer');
       }
       snippets.endRow();
-      snippets.flushSync();
-      await this.connection.run('COMMIT');
     } catch (error) {
-      await this.connection.run('ROLLBACK');
+      await this.rollback();
       throw error;
     }
+    this.batch.snippets++;
+    if (this.batch.snippets >= COMMIT_SNIPPETS || Date.now() - this.batch.since >= COMMIT_MS) await this.commit();
+  }
+
+  /** Commit the snippets written since the last commit. */
+  async commit(): Promise<void> {
+    if (!this.batch.open) return;
+    try {
+      for (const a of [this.appenders.tokens, this.appenders.concepts, this.appenders.snippets]) a.flushSync();
+      await this.connection.run('COMMIT');
+    } catch (error) {
+      await this.rollback();
+      throw error;
+    }
+    this.batch.open = false;
+  }
+
+  private async rollback(): Promise<void> {
+    this.batch.open = false;
+    // the appenders' unflushed rows belong to the batch: they go with it
+    for (const a of [this.appenders.tokens, this.appenders.concepts, this.appenders.snippets]) {
+      try { a.clear(); } catch { /* nothing buffered */ }
+    }
+    await this.connection.run('ROLLBACK');
   }
 
   /** Copy a table (or query) to Parquet. */
@@ -280,6 +313,12 @@ export class ScoresReader {
 
   async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
     return (await this.connection.runAndReadAll(sql)).getRowObjectsJS() as T[];
+  }
+
+  /** The rows of a query in chunks as DuckDB produces them, for results too large to hold at once (tokens). */
+  async *streamRows<T = Record<string, unknown>>(sql: string): AsyncGenerator<T> {
+    const result = await this.connection.stream(sql);
+    for await (const chunk of result.yieldRowObjectJs()) for (const row of chunk) yield row as T;
   }
 
   private async query(sql: string, params: string[]): Promise<Record<string, unknown>[]> {
