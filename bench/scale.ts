@@ -44,7 +44,7 @@ function cli(args: string[], cwd: string): Measured {
 }
 
 /** The shipped corpus's functions, copied until there are `n`, each copy's function renamed (distinct code, distinct id). */
-async function writeCorpus(n: number, file: string): Promise<void> {
+export async function writeCorpus(n: number, file: string): Promise<void> {
   const base: Snippet[] = [];
   for await (const s of readCorpus(await resolveCorpus(packagePath('testbeds', 'corpus', 'default.jsonl.gz')), new SkipLog())) base.push(s);
   const gzip = createGzip();
@@ -61,7 +61,7 @@ async function writeCorpus(n: number, file: string): Promise<void> {
 }
 
 /** A logprobs: file for a testbed, as another framework would write one: whitespace tokens, seeded log-probs. */
-async function writeLogprobs(testbedDir: string, file: string): Promise<void> {
+export async function writeLogprobs(testbedDir: string, file: string): Promise<void> {
   const random = createRandom(11);
   const out = createWriteStream(file);
   for await (const row of readTestbedRows(openTestbed(testbedDir))) {

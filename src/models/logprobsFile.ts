@@ -29,12 +29,33 @@ interface RecordIn {
 
 export async function openLogprobsFile(spec: string, file: string): Promise<ScoringModel> {
   if (!existsSync(file)) throw new UserError(`log-prob file not found: ${file}`, { hint: 'give logprobs:PATH to a JSONL file, one record per snippet (see codegen-eval score --help)' });
-  const records = new Map<string, RecordIn>();
-  const digest = createHash('sha256');
   const fail = (line: number, message: string): never => {
     throw new UserError(`${file}:${line}: ${message}`, { hint: 'each line: {"id", "tokens", "offsets": [[start, end], ...], "logprobs", "offset_unit"?}' });
   };
-  for await (const event of readLines(file, { onRawChunk: (c) => digest.update(c) })) {
+  // every record is checked now, before any work, and the bytes hashed (the identity); the records are
+  // held only once a row is scored, so that a report whose scores are all cached never holds the tokens
+  const digest = createHash('sha256');
+  const { count } = await readRecords(file, fail, false, (chunk) => digest.update(chunk));
+  const identity = `logprobs:${digest.digest('hex').slice(0, 32)}`;
+  let loaded: Promise<{ records: Map<string, RecordIn> }> | undefined;
+  return {
+    spec,
+    kind: 'logprobs',
+    identity,
+    info: { file, records: count },
+    async score(text: string, id: string): Promise<TokenScores> {
+      const { records } = await (loaded ??= readRecords(file, fail, true));
+      return scoreRecord(records, file, fail, text, id);
+    },
+    dispose: async () => {},
+  };
+}
+
+/** Read and check every record; with `keep`, hold them by id. */
+async function readRecords(file: string, fail: (line: number, message: string) => never, keep: boolean, onRawChunk?: (chunk: Buffer) => void): Promise<{ records: Map<string, RecordIn>; count: number }> {
+  const records = new Map<string, RecordIn>();
+  const seen = new Set<string>();
+  for await (const event of readLines(file, { onRawChunk })) {
     if (event.kind !== 'line') fail(event.line, event.kind === 'invalid-utf8' ? 'not valid UTF-8' : 'line too long');
     const text = (event as { text: string }).text;
     if (!text.trim()) continue;
@@ -63,16 +84,15 @@ export async function openLogprobsFile(spec: string, file: string): Promise<Scor
     });
     const unit = (r.offset_unit ?? 'codepoints') as RecordIn['unit'];
     if (!['codepoints', 'utf16', 'bytes'].includes(unit)) fail(event.line, `'offset_unit' must be codepoints, utf16 or bytes`);
-    if (records.has(String(id))) fail(event.line, `the id '${id}' appears twice`);
-    records.set(String(id), { line: event.line, tokens: tokens as string[], offsets: offsets as [number, number][], logprobs: logprobs as (number | null)[], unit, ranks: r.ranks as number[] | undefined, entropy: r.entropy as number[] | undefined });
+    if (seen.has(String(id))) fail(event.line, `the id '${id}' appears twice`);
+    seen.add(String(id));
+    if (keep) records.set(String(id), { line: event.line, tokens: tokens as string[], offsets: offsets as [number, number][], logprobs: logprobs as (number | null)[], unit, ranks: r.ranks as number[] | undefined, entropy: r.entropy as number[] | undefined });
   }
-  if (records.size === 0) throw new UserError(`${file}: no records`);
-  return {
-    spec,
-    kind: 'logprobs',
-    identity: `logprobs:${digest.digest('hex').slice(0, 32)}`,
-    info: { file, records: records.size },
-    async score(text: string, id: string): Promise<TokenScores> {
+  if (seen.size === 0) throw new UserError(`${file}: no records`);
+  return { records, count: seen.size };
+}
+
+function scoreRecord(records: Map<string, RecordIn>, file: string, fail: (line: number, message: string) => never, text: string, id: string): TokenScores {
       const r = records.get(id);
       if (!r) throw new UserError(`${file}: no record for the testbed row '${id}'`, { hint: 'the file must hold one record per testbed row (id = the row id in rows.jsonl)' });
       const table = r.unit === 'utf16' ? null : r.unit === 'bytes' ? utf8ToUtf16Table(text) : codePointToUtf16Table(text);
@@ -93,7 +113,4 @@ export async function openLogprobsFile(spec: string, file: string): Promise<Scor
         ranks: r.ranks ? Int32Array.from(r.ranks) : null,
         entropy: r.entropy ? Float64Array.from(r.entropy) : null,
       };
-    },
-    dispose: async () => {},
-  };
 }

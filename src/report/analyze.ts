@@ -12,14 +12,13 @@
  *   covariates (those the treatment itself determines left out) plus the model-token count and the
  *   language; balance and propensity overlap for the overall outcome; a placebo refutation.
  */
+import { bootstrapMean } from '../stats/bootstrapMean.ts';
 import { covariatesFromJson, covariatesJsonSql, ScoresReader } from '../score/store.ts';
-import { bootstrap } from '../stats/bootstrap.ts';
 import { cliffsDelta } from '../stats/effectSizes.ts';
 import { causalQuestion, estimateEffect, propensityScores, type EffectEstimate } from '../stats/effect.ts';
 import { mean } from '../stats/mean.ts';
 import { spearman } from '../stats/correlation.ts';
 import { jensenShannonDistance } from '../stats/jensenShannon.ts';
-import { quantile } from '../stats/quantile.ts';
 import { describe } from '../testbeds/inspect.ts';
 import { adjustmentCovariates, withDerivedCovariates } from '../testbeds/treatments.ts';
 import { classifyTokens, editSites, editsFromMeta, type TextEdit } from '../testbeds/edits.ts';
@@ -164,23 +163,26 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
   for (const language of [...new Set([...byNode.values()].map((e) => e.language))].sort()) {
     const top = [...byNode.values()].filter((e) => e.language === language && e.lp.length >= 3).sort((a, b) => b.tokens - a.tokens).slice(0, 15);
     for (const e of top) {
-      const boot = bootstrap(e.lp.length, (rows) => mean(Array.from(rows, (i) => e.lp[i])), { replicates: input.bootstrapReplicates, seed });
+      const boot = bootstrapMean(e.lp, { replicates: input.bootstrapReplicates, seed });
       nodeTypes.push({ language, nodeType: e.nodeType, snippets: e.lp.length, tokens: e.tokens, meanLogprob: mean(e.lp), ci: boot.ci, meanProb: mean(e.p) });
     }
   }
 
   // covariates of the original code, each function once
-  const snippetRows = await reader.rows(`SELECT run_id, row_id, scored, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id IN (${runList}) AND scored > 0 ORDER BY run_id, row_id`);
-  const originalsScored = snippetRows.filter((r) => originalKey(r.run_id, r.row_id) !== undefined);
+  // streamed: only the numbers are kept, not a row object per snippet
+  const snippetRows = reader.streamRows<{ run_id: string; row_id: string; scored: number; mean_logprob: number; covariates: string }>(`SELECT run_id, row_id, scored, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id IN (${runList}) AND scored > 0 ORDER BY run_id, row_id`);
   const covariateValues = new Map<string, number[]>();
   const outcome: number[] = [];
-  for (const r of originalsScored) {
+  const candidates: { testbed: string; rowId: string; meanLogprob: number }[] = [];
+  for await (const r of snippetRows) {
+    if (originalKey(r.run_id, r.row_id) === undefined) continue;
     const c = covariatesFromJson(r.covariates);
     outcome.push(Number(r.mean_logprob));
     for (const [name, v] of Object.entries(c)) {
       if (!covariateValues.has(name)) covariateValues.set(name, []);
       covariateValues.get(name)!.push(Number(v));
     }
+    if (Number(r.scored) >= 20) candidates.push({ testbed: testbedOf.get(String(r.run_id))!, rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) });
   }
   const covariates: CovariateSummary[] = [];
   const correlations: CovariateCorrelation[] = [];
@@ -194,9 +196,7 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
     }
   }
   if (correlations.length) pAdjust(correlations.map((c) => c.p), 'BH').forEach((q, i) => (correlations[i].q = q));
-  const hardest = originalsScored.filter((r) => Number(r.scored) >= 20)
-    .map((r) => ({ testbed: testbedOf.get(String(r.run_id))!, rowId: String(r.row_id), meanLogprob: Number(r.mean_logprob) }))
-    .sort((a, b) => a.meanLogprob - b.meanLogprob || (a.rowId < b.rowId ? -1 : 1)).slice(0, 20);
+  const hardest = candidates.sort((a, b) => a.meanLogprob - b.meanLogprob || (a.rowId < b.rowId ? -1 : 1)).slice(0, 20);
 
   const paired: PairedEffect[] = [];
   const observational: ObservationalEffect[] = [];
@@ -207,7 +207,8 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
     const m = run.manifest;
     if (m.design === 'paired') {
       const rows = await reader.rows(`SELECT s.pair_id, s.arm, c.concept, c.mean_logprob FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) WHERE c.run_id = ${quote(run.runId)} AND c.scored > 0${inLanguages('s.')}
-        UNION ALL SELECT pair_id, arm, '(all tokens)' AS concept, mean_logprob FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0${inLanguages('')}`);
+        UNION ALL SELECT pair_id, arm, '(all tokens)' AS concept, mean_logprob FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0${inLanguages('')}
+        ORDER BY pair_id, arm, concept`);
       const byPair = new Map<string, Map<string, { control?: number; treated?: number }>>();
       for (const r of rows) {
         const c = String(r.concept);
@@ -249,8 +250,8 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
         });
       }
     } else {
-      const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0${inLanguages('')}`);
-      const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0`);
+      const snippets = await reader.rows(`SELECT row_id, arm, language, mean_logprob, ${covariatesJsonSql('snippets')} AS covariates FROM snippets WHERE run_id = ${quote(run.runId)} AND scored > 0${inLanguages('')} ORDER BY row_id`);
+      const concepts = await reader.rows(`SELECT row_id, concept, mean_logprob FROM snippet_concepts WHERE run_id = ${quote(run.runId)} AND scored > 0 ORDER BY row_id, concept`);
       // parsed once per snippet, not once per concept
       const info = new Map(snippets.map((s) => [String(s.row_id), { arm: String(s.arm), language: String(s.language), covariates: withDerivedCovariates(covariatesFromJson(s.covariates)) }]));
       const covariateNames = adjustmentCovariates(m.treatment.name, m.treatment.excludedCovariates ?? [], Object.keys(covariatesFromJson(snippets[0]?.covariates ?? '{}')));

@@ -66,12 +66,13 @@ export async function snippetMetric(db: string, runIds: string[], originals: Map
         SELECT testbed, row_id, concept, sum(logprob) / sum(chars) AS value, count(*) AS tokens FROM (
           SELECT testbed, row_id, unnest(concepts) AS concept, logprob, chars FROM t
           UNION ALL SELECT testbed, row_id, '(all tokens)' AS concept, logprob, chars FROM t)
-        GROUP BY testbed, row_id, concept`
+        GROUP BY testbed, row_id, concept ORDER BY testbed, row_id, concept`
       : `SELECT r.testbed, c.row_id, c.concept, c.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, c.scored AS tokens
           FROM snippet_concepts c JOIN snippets s USING (run_id, row_id) JOIN runs r USING (run_id)
           WHERE c.run_id IN (${list}) AND c.scored > 0
         UNION ALL SELECT r.testbed, s.row_id, '(all tokens)' AS concept, s.${metric === 'top1' ? 'top1_accuracy' : 'cross_entropy'} AS value, s.scored AS tokens
-          FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${list}) AND s.scored > 0`;
+          FROM snippets s JOIN runs r USING (run_id) WHERE s.run_id IN (${list}) AND s.scored > 0
+        ORDER BY 1, 2, 3`;
     const rows = await reader.rows<{ testbed: string; row_id: string; concept: string; value: number | null; tokens: number | bigint }>(sql);
     const out = new Map<string, { value: number; tokens: number }>();
     for (const r of rows) {

@@ -9,7 +9,7 @@
  * function once (testbeds/read.ts originalSnippets): copies of a function in several testbeds are
  * not independent draws, and counting them makes the intervals too narrow.
  */
-import { bootstrap } from '../stats/bootstrap.ts';
+import { bootstrapMean } from '../stats/bootstrapMean.ts';
 import { mean } from '../stats/mean.ts';
 import { quantile } from '../stats/quantile.ts';
 
@@ -50,7 +50,7 @@ export function conceptProfile(records: readonly ConceptRecord[], options: { rep
   for (const list of groups.values()) {
     const lp = list.map((r) => r.meanLogprob);
     const top1 = list.filter((r) => r.top1 !== null).map((r) => r.top1!);
-    const boot = lp.length >= 3 ? bootstrap(lp.length, (idx) => mean(Array.from(idx, (i) => lp[i])), { replicates: options.replicates, seed: options.seed }) : undefined;
+    const boot = lp.length >= 3 ? bootstrapMean(lp, { replicates: options.replicates, seed: options.seed }) : undefined;
     const sorted = [...lp].sort((a, b) => a - b);
     rows.push({
       language: list[0].language, concept: list[0].concept, snippets: lp.length, tokens: list.reduce((s, r) => s + r.tokens, 0),

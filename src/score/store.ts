@@ -8,11 +8,13 @@
  * - snippet_concepts: one row per snippet and concept present in it;
  * - tokens: every model token, with its id where the model gives one, its span [char_start, char_end)
  *   in UTF-16 units, and its concepts and AST leaf types as lists.
- * Each snippet is written in one transaction (its tokens, concepts, and last its snippets row), so a
- * kill loses at most the snippet in flight and never leaves half of one. `meta` holds the schema
+ * Snippets are committed in batches (256 snippets or 2 s), each snippet's snippets row after its
+ * tokens and concepts, so a kill loses at most the uncommitted batch (scored again on resume) and
+ * never leaves half of a snippet. `meta` holds the schema
  * version; a database of another version is refused (never changed or deleted).
  */
 import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, LIST, listValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
@@ -65,6 +67,7 @@ async function checkSchema(connection: DuckDBConnection, path: string): Promise<
 export const DEFAULT_DB = '.codegen-eval/scores.duckdb';
 
 const COMMIT_SNIPPETS = 256;
+const READER_MEMORY_LIMIT = '1GB';
 const COMMIT_MS = 2000;
 
 export interface RunRecord {
@@ -308,6 +311,10 @@ export class ScoresReader {
     const instance = await openDatabase(path, true);
     const connection = await instance.connect();
     await checkSchema(connection, path);
+    // DuckDB's buffer pool defaults to 80% of RAM; a report's sorts and joins over millions of tokens
+    // spill to the temporary folder beyond this instead (the report's memory promise: docs/ARCHITECTURE.md)
+    await connection.run(`SET memory_limit = '${READER_MEMORY_LIMIT}'`);
+    await connection.run(`SET temp_directory = '${tmpdir().replace(/'/g, "''")}/codegen-eval-duckdb'`);
     return new ScoresReader(instance, connection);
   }
 
