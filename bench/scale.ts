@@ -97,7 +97,7 @@ function writeEffectCsv(n: number, file: string): void {
 interface Row { step: string; size: number; m: Measured; fixed: number }
 
 /** Below this much time beyond the fixed cost, time per row is start-up noise, not a measurement. */
-const MEASURABLE_SECONDS = 2;
+const MEASURABLE_SECONDS = 1.5;
 
 function report(rows: Row[]): void {
   const table: (string | number)[][] = [];
