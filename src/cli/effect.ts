@@ -58,6 +58,18 @@ export function effectCommand(io: CliIO): Command {
       bootstrap?: number; bca?: boolean; refute: string[]; simulations?: number; level: number; seed: number; json?: boolean;
     }) => {
       for (const r of opts.refute) if (!(REFUTERS as readonly string[]).includes(r)) throw new UsageError(`unknown refuter '${r}'`, `use ${REFUTERS.join(', ')}`);
+      // an option of another method would be ignored in silence: refuse it
+      const only: [keyof typeof opts, string, string[]][] = [
+        ['ratio', '--ratio', ['matching']], ['caliper', '--caliper', ['matching']], ['replace', '--replace', ['matching']], ['order', '--order', ['matching']],
+        ['exact', '--exact', ['matching']], ['discard', '--discard', ['matching']], ['logit', '--logit', ['matching']], ['adjust', '--adjust', ['matching', 'regression']],
+        ['vcov', '--vcov', ['regression']], ['cluster', '--cluster', ['regression']], ['trim', '--trim', ['ipw', 'aipw']], ['stabilise', '--stabilise', ['ipw']],
+        ['horvitzThompson', '--horvitz-thompson', ['ipw']], ['strata', '--strata', ['stratification']],
+      ];
+      for (const [key, flag, methods] of only) {
+        if (opts[key] !== undefined && !methods.includes(opts.method)) throw new UsageError(`${flag} applies to --method ${methods.join(' or ')}, not ${opts.method}`, `drop ${flag}, or choose --method ${methods[0]}`);
+      }
+      if (opts.caliper !== undefined && !(opts.caliper > 0)) throw new UsageError(`--caliper must be a positive number of standard deviations, got ${opts.caliper}`);
+      if (opts.bootstrap !== undefined && opts.bootstrap < 2) throw new UsageError(`--bootstrap needs at least 2 replicates, got ${opts.bootstrap}`, 'use --bootstrap 1000 or so');
       if (!(opts.level > 0 && opts.level < 1)) throw new UsageError('--level must lie between 0 and 1');
       const data = asCategories(await readTable(opts.data), opts.categorical);
       const otherColumns = [...(opts.cluster ? [opts.cluster] : []), ...(opts.exact ?? [])];

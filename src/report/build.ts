@@ -111,7 +111,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   }
   // the report folder is written whole beside its place, then swapped in: a killed run leaves the old one intact
   for (const note of await recoverInterruptedSwap(out)) log(note);
-  checkOutputFolder(out, { what: 'report', marker: 'manifest.json', formats: ['codegen-eval/report-manifest@1'], inputs: [db] });
+  checkOutputFolder(out, { what: 'report', marker: 'manifest.json', formats: ['codegen-eval/report-manifest@1'], inputs: [db], ownsFile: reportFiles });
   const testbedSpecs = options.testbeds?.length ? options.testbeds : readTestbedPlan().testbeds.map((t) => t.name);
   const testbeds = testbedSpecs.map((spec) => openTestbed(spec));
   for (const t of testbeds) refuseEmptyTestbed(t);
@@ -378,6 +378,15 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     await rm(stage, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The files of a report folder this tool wrote: those its manifest lists, and the figures (older manifests did not list the specs). */
+function reportFiles(dir: string): (relativePath: string) => boolean {
+  let listed = new Set<string>();
+  try {
+    listed = new Set((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files?: string[] }).files ?? []);
+  } catch { /* checkOutputFolder has read the marker already */ }
+  return (f) => f === 'manifest.json' || f === 'run-log.json' || listed.has(f) || /^figures\/[\w.-]+\.(svg|vl\.json)$/.test(f);
 }
 
 function softwareVersions(): Record<string, string> {

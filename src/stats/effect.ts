@@ -78,7 +78,7 @@ function binaryTreatment(table: DataTable, name: string): Float64Array {
 function refuseStrays(table: DataTable, name: string, role: string): void {
   const strays = table.strays?.get(name);
   if (!strays || strays.rows.length === 0) return;
-  const shown = strays.rows.slice(0, 5).map((row, k) => `${rowLabel(table, row)} '${strays.values[k]}'`).join(', ');
+  const shown = strays.rows.slice(0, 5).map((row, k) => `${rowLabel(table, row)} ${JSON.stringify(strays.values[k])}`).join(', ');
   const more = strays.rows.length > 5 ? ` and ${strays.rows.length - 5} more` : '';
   throw new UserError(`${table.source ? `${table.source}: ` : ''}the ${role} column '${name}' holds numbers but ${strays.rows.length} of its ${table.n} values are not: ${shown}${more}`, {
     hint: 'fix these values in the file (leave a missing value empty or NA), or drop the rows with them (--na drop)',

@@ -117,6 +117,7 @@ export function readCsv(path: string): DataTable {
     throw new UserError(`cannot read ${path}: ${code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`, { hint: 'pass a readable .csv or .parquet file' });
   }
   const { names, fields, lines } = parseCsv(decodeUtf8(bytes, path), path);
+  if (lines.length === 0) throw new UserError(`${path}: the file has a header but no data rows`, { hint: 'one row per unit is expected below the header' });
   const columns = new Map<string, Column>();
   const strays = new Map<string, StrayValues>();
   names.forEach((name, j) => {

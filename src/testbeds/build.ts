@@ -112,7 +112,7 @@ export async function buildTestbed(options: BuildOptions): Promise<BuildResult> 
   const seed = options.seed ?? 0;
   const outDirChecked = resolve(options.out);
   for (const note of await recoverInterruptedSwap(outDirChecked)) options.warn?.(note);
-  checkOutputFolder(outDirChecked, { what: 'testbed', marker: 'manifest.json', formats: [TESTBED_FORMAT], inputs: [options.corpus] });
+  checkOutputFolder(outDirChecked, { what: 'testbed', marker: 'manifest.json', formats: [TESTBED_FORMAT], inputs: [options.corpus], ownsFile: () => (f) => f === 'manifest.json' || f === 'rows.jsonl' });
   const source = await resolveCorpus(options.corpus, { partitions: options.partitions });
   const skips = new SkipLog({ strict: options.strict, warn: options.warn });
   const outDir = resolve(options.out);

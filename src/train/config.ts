@@ -174,6 +174,9 @@ function applyOverrides(raw: JsonObject, origins: Map<string, SourceLocation>, o
     }
     setPath(raw, key, value);
     doc.origins.set(key, { file: `--set ${key}` });
+    // an unknown section or key is blamed on the flag that named it
+    const section = key.split('.')[0];
+    if (!doc.origins.has(section)) doc.origins.set(section, { file: `--set ${key}` });
   }
   return validateConfig(raw, doc.origins, file);
 }

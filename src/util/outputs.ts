@@ -21,6 +21,21 @@ export interface OwnedFolder {
   inputs?: readonly string[];
   /** The flag that names the output, for messages (default --out). */
   flag?: string;
+  /**
+   * For a folder that is replaced as a whole: which of its files (paths relative to it, '/'-separated)
+   * this tool wrote. Anything else in it is the user's, and the folder is then not replaced.
+   */
+  ownsFile?: (dir: string) => (relativePath: string) => boolean;
+}
+
+function filesUnder(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...filesUnder(dir, rel));
+    else out.push(rel);
+  }
+  return out.sort();
 }
 
 const inside = (child: string, parent: string) => {
@@ -70,6 +85,13 @@ export function checkOutputFolder(path: string, rule: OwnedFolder): void {
   const ours = rule.isOurs ? rule.isOurs(target) : format !== null && rule.formats.includes(format);
   if (!ours) {
     throw new UserError(`${flag} ${path} holds files that are not a ${rule.what} codegen-eval wrote (no ${rule.marker} of format ${rule.formats.join(' or ')}): nothing was changed`, { hint: `name a new or empty folder, or move ${path} aside yourself` });
+  }
+  if (rule.ownsFile) {
+    const owned = rule.ownsFile(target);
+    const foreign = filesUnder(target).filter((f) => !owned(f));
+    if (foreign.length > 0) {
+      throw new UserError(`${flag} ${path} is a ${rule.what} codegen-eval wrote, but it also holds files it did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}); replacing the folder would delete them: nothing was changed`, { hint: `move those files out of ${path}, or name another folder` });
+    }
   }
 }
 

@@ -51,6 +51,7 @@ test('cli effect: user mistakes are clear errors without stack traces', () => {
   const cwd = tempDir();
   writeFileSync(join(cwd, 'd.csv'), 't,y,x,g\n0,1.5,1,a\n1,2.5,2,b\n0,1.0,,a\n1,3.0,4,b\n0,2.0,5,a\n1,4.0,6,b\n');
   writeFileSync(join(cwd, 'bad.csv'), 't,y\n0,1\n1,2,3\n');
+  writeFileSync(join(cwd, 'header.csv'), 't,y\n');
   const cases: [string[], number, RegExp][] = [
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'x'], 1, /d\.csv:4: a missing value in column 'x'/],
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--confounders', 'zz'], 1, /no column 'zz'/],
@@ -60,6 +61,12 @@ test('cli effect: user mistakes are clear errors without stack traces', () => {
     [['effect', '--data', 'bad.csv', '--treatment', 't', '--outcome', 'y'], 1, /bad\.csv:3: 3 fields, the header has 2/],
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--method', 'magic'], 2, /Allowed choices are/],
     [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--refute', 'astrology'], 2, /unknown refuter 'astrology'/],
+    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--trim', '0.1'], 2, /--trim applies to --method ipw or aipw, not matching/],
+    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--method', 'ipw', '--ratio', '3'], 2, /--ratio applies to --method matching, not ipw/],
+    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--strata', '5'], 2, /--strata applies to --method stratification, not matching/],
+    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--bootstrap', '1'], 2, /--bootstrap needs at least 2 replicates/],
+    [['effect', '--data', 'd.csv', '--treatment', 't', '--outcome', 'y', '--caliper', '-1'], 2, /--caliper must be a positive number/],
+    [['effect', '--data', 'header.csv', '--treatment', 't', '--outcome', 'y'], 1, /header\.csv: the file has a header but no data rows/],
   ];
   for (const [args, code, message] of cases) {
     const r = run(args, cwd);
@@ -84,13 +91,13 @@ test('effect: a numeric column with stray values, a non-finite outcome and bad b
 
   const stray = run(args('stray.csv'), cwd);
   assert.equal(stray.code, 1);
-  assert.match(stray.stderr, /stray\.csv: the confounder column 'k' holds numbers but 2 of its 60 values are not: line 18 'n\/a', line 42 'Inf'/);
+  assert.match(stray.stderr, /stray\.csv: the confounder column 'k' holds numbers but 2 of its 60 values are not: line 18 "n\/a", line 42 "Inf"/);
   assert.match(stray.stderr, /--na drop/);
   assert.doesNotMatch(stray.stderr, /\n\s+at /);
 
   const inf = run(args('inf.csv'), cwd);
   assert.equal(inf.code, 1);
-  assert.match(inf.stderr, /the outcome column 'y' holds numbers but 1 of its 60 values are not: line 10 'Inf'/);
+  assert.match(inf.stderr, /the outcome column 'y' holds numbers but 1 of its 60 values are not: line 10 "Inf"/);
 
   const bytes = run(['effect', '--data', 'latin1.csv', '--treatment', 't', '--outcome', 'y'], cwd);
   assert.equal(bytes.code, 1);

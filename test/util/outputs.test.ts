@@ -75,9 +75,10 @@ test('report: checked before scoring, written whole and swapped in; a killed swa
   const out = join(dir, 'report');
   const options = { models: [`logprobs:${logprobs}`], testbeds: ['remove-comments'], out, db: join(dir, 's.duckdb'), pdf: false, bootstrapReplicates: 50, quiet: true };
   await buildReport(options);
-  writeFileSync(join(out, 'stale.txt'), 'from an older run');
+  // a figure an older run wrote and this one does not: the folder is replaced as a whole, not mixed
+  writeFileSync(join(out, 'figures', 'stale.svg'), '<svg/>');
   await buildReport(options);
-  assert.equal(existsSync(join(out, 'stale.txt')), false, 'the folder is replaced as a whole, not mixed');
+  assert.equal(existsSync(join(out, 'figures', 'stale.svg')), false, 'the folder is replaced as a whole, not mixed');
   // a run killed between the swap's two renames: the target is gone, its old version waits beside it
   const target = join(dir, 'swap');
   mkdirSync(`${target}.old-99999999-abcdef`);
@@ -86,4 +87,28 @@ test('report: checked before scoring, written whole and swapped in; a killed swa
   const notes = await recoverInterruptedSwap(target);
   assert.ok(existsSync(join(target, 'manifest.json')), notes.join('; '));
   assert.equal(existsSync(join(dir, '.swap.building-99999999')), false);
+});
+
+test('a testbed or report folder codegen-eval wrote is not replaced while it holds a file of the user\'s', () => {
+  const cwd = tempDir('cge-out-');
+  const corpus = fileURLToPath(new URL('../../testbeds/corpus/default.jsonl.gz', import.meta.url));
+  const build = () => spawnSync(process.execPath, [BIN, 'testbed', 'build', '--corpus', corpus, '--intervention', 'remove-comments', '--limit', '20', '--out', 'tb', '--quiet'], { cwd, encoding: 'utf8' });
+  assert.equal(build().status, 0);
+  assert.equal(build().status, 0, 'a folder holding only what the tool wrote is rebuilt');
+  writeFileSync(join(cwd, 'tb', 'notes.txt'), 'my notes');
+  const refused = build();
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /--out .*tb is a testbed codegen-eval wrote, but it also holds files it did not write \(notes\.txt\); replacing the folder would delete them: nothing was changed/);
+  assert.equal(readFileSync(join(cwd, 'tb', 'notes.txt'), 'utf8'), 'my notes');
+
+  const report = () => spawnSync(process.execPath, [BIN, 'report', '--model', 'demo', '--testbed', './tb', '--db', 's.duckdb', '--no-pdf', '--bootstrap', '50', '--out', 'rep', '--quiet'], { cwd, encoding: 'utf8' });
+  writeFileSync(join(cwd, 'tb', 'notes.txt'), 'my notes');
+  const first = report();
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(report().status, 0, 'a report folder holding only what the tool wrote is replaced');
+  writeFileSync(join(cwd, 'rep', 'figures', 'my-figure.txt'), 'mine');
+  const again = report();
+  assert.equal(again.status, 1, again.stderr);
+  assert.match(again.stderr, /--out .*rep is a report codegen-eval wrote, but it also holds files it did not write \(figures\/my-figure\.txt\)/);
+  assert.equal(readFileSync(join(cwd, 'rep', 'figures', 'my-figure.txt'), 'utf8'), 'mine');
 });
