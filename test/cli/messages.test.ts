@@ -61,7 +61,8 @@ test('scores databases: garbage, a folder, another program\'s database, one held
   mkdirSync(join(cwd, 'folder.duckdb'));
   expectError(score('folder.duckdb'), 1, /the scores database .*folder\.duckdb is a folder/, 'a folder');
 
-  const holder = `const { DuckDBInstance } = await import('@duckdb/node-api'); const db = await DuckDBInstance.create(process.argv[1]); const c = await db.connect(); await c.run('CREATE TABLE IF NOT EXISTS other (a INTEGER)'); console.log('ready'); setTimeout(() => process.exit(0), 60000);`;
+  // the holder keeps its instance referenced: a collected instance would let go of the file lock
+  const holder = `const { DuckDBInstance } = await import('@duckdb/node-api'); const db = await DuckDBInstance.create(process.argv[1]); const c = await db.connect(); await c.run('CREATE TABLE IF NOT EXISTS other (a INTEGER)'); globalThis.held = [db, c]; console.log('ready'); setTimeout(() => { globalThis.held.length; process.exit(0); }, 60000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', holder, join(cwd, 'held.duckdb')], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
