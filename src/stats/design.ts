@@ -5,7 +5,7 @@
  * the column and the (1-based data) row.
  */
 import { UserError } from '../util/errors.ts';
-import { getColumn, isNumeric, rowWhere, type DataTable } from './table.ts';
+import { DECIMAL, getColumn, isNumeric, rowWhere, type DataTable } from './table.ts';
 
 export interface DesignMatrix {
   /** Column-major: X[j * n + i]. */
@@ -91,7 +91,7 @@ export function designMatrix(table: DataTable, terms: readonly string[], options
 export function numericVector(table: DataTable, name: string, rows?: ArrayLike<number>): Float64Array {
   const column = getColumn(table, name);
   if (!isNumeric(column)) {
-    const row = column.findIndex((v) => v !== null && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v));
+    const row = column.findIndex((v) => v !== null && !DECIMAL.test(v));
     throw new UserError(`${row >= 0 ? rowWhere(table, row) : table.source ? `${table.source}: ` : ''}column '${name}' must be numeric${row >= 0 ? `, this row has '${column[row]}'` : ''}`, { hint: 'an outcome is a number on every row' });
   }
   const n = rows ? rows.length : table.n;

@@ -61,7 +61,8 @@ export function getColumn(table: DataTable, name: string): Column {
 }
 
 const MISSING = new Set(['', 'NA', 'NaN', 'nan', 'null', 'NULL']);
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** A decimal number as a CSV field holds it (no hex, no Infinity, no blanks). */
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The values of a column that is numeric but for a few, which make it unusable as it is. */
 export interface StrayValues {
