@@ -33,9 +33,11 @@ import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, TOKENS_AFTER_EDIT, type ModelAnalysis } from './analyze.ts';
-import { takeFigureWarnings, decompositionSpec, distributionSpec, fontWarning, nodeTypeSpec, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
+import { takeFigureWarnings, decompositionSpec, distributionSpec, nodeTypeSpec, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
 import { latexTables } from './latex.ts';
 import { findBrowser, printPdf } from './pdf.ts';
+import { NO_BROWSER_HINT } from './browser.ts';
+import { embeddedFontCss } from './fonts.ts';
 import { compareModels, type ModelDifference } from './compare.ts';
 
 export interface ReportOptions {
@@ -103,7 +105,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   // known before hours of scoring: a wrong CODEGEN_EVAL_CHROMIUM fails now, a missing browser is a warning
   const browser = options.pdf !== false ? findBrowser() : null;
   const pdfSkipped = options.pdf !== false && !browser
-    ? 'no Chromium found, so no report.pdf: install one (Debian/Ubuntu: sudo apt install chromium; macOS: Google Chrome) or set CODEGEN_EVAL_CHROMIUM=/path/to/chrome, then rerun (scores are cached); --no-pdf silences this'
+    ? `no Chromium found, so no report.pdf: ${NO_BROWSER_HINT}, then rerun (scores are cached); --no-pdf silences this`
     : undefined;
   for (const arch of options.architectures ?? []) {
     const missing = arch.models.filter((m) => !options.models.includes(m));
@@ -161,8 +163,6 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     ? options.architectures.map((arch) => ({ name: arch.name, runIds: [], seeds: arch.models.map((spec) => ({ name: displayNames[options.models.indexOf(spec)], runIds: runIdsOf(spec) })) }))
     : analyses.length > 1 ? analyses.map((a) => ({ name: a.model, runIds: Object.values(a.runIds) })) : [];
   const comparisons = compared.length > 1 ? await compareModels({ db, models: compared, originals, concepts: options.concepts, seed, bootstrapReplicates: replicates, alpha }) : [];
-  const font = fontWarning();
-  if (font) warnings.push(font);
   // the overall outcome's diagnostics in full; per-concept ones counted (results.json keeps every one)
   let conceptWarnings = 0;
   for (const a of analyses) {
@@ -334,6 +334,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       gallery,
       galleryModel: analyses[0].model,
       methods: methodsText({ scope: [options.languages?.length ? `the languages ${options.languages.join(', ')}` : '', options.concepts?.length ? `the concepts ${options.concepts.join(', ')} (with the whole-snippet and located outcomes)` : ''].filter(Boolean).join(' and ') || null, seeded: comparisons.some((c) => c.seeds !== null), adjustments: adjustmentText(testbeds), paired: paired.length > 0, observational: observational.length > 0, comparison: comparisons.length > 0, replicates, seed, alpha, caliper: options.caliper ?? 0.2 }),
+      fontCss: embeddedFontCss(),
       command: options.command ? options.command.join(' ') : '(library call)',
       configFile: options.configFile ?? '(none: defaults)',
       testbedHashes: testbedHashes.map((t) => `${t.name} ${t.sha256.slice(0, 16)}`).join(', '),
@@ -353,7 +354,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     let browserVersion: string | null = null;
     if (browser) {
       log('printing the PDF with Chromium');
-      browserVersion = await printPdf(htmlFile, join(stage, 'report.pdf'));
+      browserVersion = await printPdf(htmlFile, join(stage, 'report.pdf'), { browser, log });
       files.push(join(out, 'report.pdf'));
     }
     // the clock lives here only, so that the same command gives the same bytes in every other file

@@ -1,38 +1,22 @@
 /**
  * Report figures: vega-lite specs compiled by vega and rendered to SVG strings in Node, without a
  * canvas. vega's fallback text measure guesses widths from character counts, which clips axis labels,
- * so text is measured with the real font the report uses (Liberation Sans, Debian's fonts-liberation)
- * through opentype.js; without that font the estimate is used and `fontWarning()` says so.
+ * so text is measured with the font the report embeds (fonts.ts), through opentype.js.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import opentype from 'opentype.js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { SANS_FAMILY, textWidth } from './fonts.ts';
 import type { ConceptPerformance, NodeTypePerformance, ObservationalEffect, PairedEffect } from './analyze.ts';
 
-export const FONT_FAMILY = 'Liberation Sans, Arial, Helvetica, sans-serif';
-const FONT_FILES = ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', '/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf'];
+export const FONT_FAMILY = SANS_FAMILY;
 
-let font: opentype.Font | null | undefined;
-function loadFont(): opentype.Font | null {
-  if (font !== undefined) return font;
-  const file = FONT_FILES.find((f) => existsSync(f));
-  font = null;
-  if (file) {
-    const bytes = readFileSync(file);
-    font = opentype.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  }
-  if (font) {
-    const measured = font;
-    const metrics = (vega as unknown as { textMetrics: unknown }).textMetrics as { width: (item: { fontSize?: number }, text: string) => number };
-    metrics.width = (item, text) => measured.getAdvanceWidth(String(text ?? ''), item.fontSize ?? 11);
-  }
-  return font;
-}
-
-/** A warning when figure text cannot be measured with the report font. */
-export function fontWarning(): string | null {
-  return loadFont() ? null : 'Liberation Sans not found (Debian: apt install fonts-liberation): figure label widths are estimated';
+let measuring = false;
+/** vega's own text measure guesses widths from character counts; measure with the report's font. */
+function measureWithReportFont(): void {
+  if (measuring) return;
+  const metrics = (vega as unknown as { textMetrics: unknown }).textMetrics as { width: (item: { fontSize?: number; fontWeight?: string | number }, text: string) => number };
+  metrics.width = (item, text) => textWidth(String(text ?? ''), item.fontSize ?? 11, item.fontWeight);
+  measuring = true;
 }
 
 const CONFIG = {
@@ -76,7 +60,7 @@ function collectingLogger() {
 }
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  loadFont();
+  measureWithReportFont();
   const { spec: compiled } = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec, { logger: collectingLogger() });
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

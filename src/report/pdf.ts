@@ -1,55 +1,31 @@
 /**
- * HTML to PDF with a real Chromium driven by puppeteer (puppeteer-core behaviour: the package is
- * installed without its browser download, see .puppeteerrc.cjs). The browser is found in
- * $CODEGEN_EVAL_CHROMIUM, $PUPPETEER_EXECUTABLE_PATH or the usual system paths; a missing browser
- * is a UserError that says how to install one.
+ * HTML to PDF with a real Chromium driven by puppeteer (browser.ts finds it: a system one, else the
+ * npm-bundled build); a missing browser is a UserError that says how to get one.
  */
-import { existsSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../util/errors.ts';
 import { tempPathFor } from '../util/atomic.ts';
+import { findBrowser, launchBrowser, NO_BROWSER_HINT, type BrowserChoice } from './browser.ts';
 
-const SYSTEM_BROWSERS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
-
-export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-];
-
-export function findBrowser(): string | null {
-  for (const env of ['CODEGEN_EVAL_CHROMIUM', 'PUPPETEER_EXECUTABLE_PATH']) {
-    const value = process.env[env];
-    if (value) {
-      if (!existsSync(value)) throw new UserError(`$${env} names ${value}, which does not exist`, { hint: 'point it at a Chromium or Chrome executable, or unset it' });
-      return value;
-    }
-  }
-  return SYSTEM_BROWSERS.find((b) => existsSync(b)) ?? null;
-}
+export { CHROMIUM_FLAGS, findBrowser, launchBrowser, type BrowserChoice } from './browser.ts';
 
 /** The browser to print with, or a UserError saying how to get one. */
-export function requireBrowser(): string {
-  const executablePath = findBrowser();
-  if (!executablePath) {
-    throw new UserError('no Chromium found to print the PDF report', {
-      hint: 'install one (Debian/Ubuntu: sudo apt install chromium; macOS: install Google Chrome) or set CODEGEN_EVAL_CHROMIUM=/path/to/chrome; or pass --no-pdf for HTML, LaTeX and JSON only',
-    });
-  }
-  return executablePath;
+export function requireBrowser(): BrowserChoice {
+  const choice = findBrowser();
+  if (!choice) throw new UserError('no Chromium found to print the PDF report', { hint: `${NO_BROWSER_HINT}; or pass --no-pdf for HTML, LaTeX and JSON only` });
+  return choice;
 }
 
 /** Print the page to PDF (atomically); returns the browser's version string. */
-export async function printPdf(htmlFile: string, pdfFile: string): Promise<string> {
-  const executablePath = requireBrowser();
-  const puppeteer = (await import('puppeteer')).default;
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
+export async function printPdf(htmlFile: string, pdfFile: string, options: { browser?: BrowserChoice; log?: (line: string) => void } = {}): Promise<string> {
+  const browser = await launchBrowser(options.browser ?? requireBrowser(), options.log);
   try {
     const page = await browser.newPage();
     await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
     const tmp = tempPathFor(pdfFile);
     const bytes = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
     const epoch = sourceDateEpoch();
-    const { rename, writeFile } = await import('node:fs/promises');
     await writeFile(tmp, epoch === null ? bytes : stampPdfDates(bytes, epoch));
     await rename(tmp, pdfFile);
     return await browser.version();

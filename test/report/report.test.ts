@@ -14,7 +14,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildReport } from '../../src/report/build.ts';
-import { findBrowser } from '../../src/report/pdf.ts';
+import { findBrowser, launchBrowser, type BrowserChoice } from '../../src/report/pdf.ts';
 import { simulate } from './simulate.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -79,7 +79,10 @@ test('a report on a simulated model recovers the known effects and writes HTML, 
   assert.match(html, /natural_language/);
   assert.match(html, /remove-comments/);
   // no value missing from the template (the code shown, JavaScript's `undefined` included, aside)
-  assert.doesNotMatch(html.replace(/<pre class="code[^"]*">[\s\S]*?<\/pre>/g, ''), /NaN|undefined|\[object Object\]/);
+  assert.doesNotMatch(html.replace(/<pre class="code[^"]*">[\s\S]*?<\/pre>/g, '').replace(/url\(data:font\/woff2;base64,[^)]*\)/g, ''), /NaN|undefined|\[object Object\]/);
+  // the fonts are inside the page: it needs nothing beside it, and looks the same on every machine
+  assert.match(html, /@font-face \{\n  font-family: 'Arimo';[\s\S]*?src: url\(data:font\/woff2;base64,/);
+  assert.doesNotMatch(html, /url\((?!data:)/);
   const tex = readFileSync(join(dir, 'report', 'tables.tex'), 'utf8');
   assert.match(tex, /\\toprule[\s\S]*natural\\_language[\s\S]*\\bottomrule/);
   const json = JSON.parse(readFileSync(join(dir, 'report', 'results.json'), 'utf8')) as { analyses: { paired: { concept: string; estimate: number; ci: [number, number] }[]; decomposition: { concept: string; meanLogprob: number }[] }[] };
@@ -155,11 +158,9 @@ function inkFraction(pgm: Buffer): number {
 }
 
 /** Open the HTML in headless Chromium: no console errors, and a screenshot with ink on it. */
-async function checkInBrowser(executablePath: string, htmlFile: string): Promise<void> {
-  const puppeteer = (await import('puppeteer')).default;
-  const { CHROMIUM_FLAGS } = await import('../../src/report/pdf.ts');
+async function checkInBrowser(choice: BrowserChoice, htmlFile: string): Promise<void> {
   const { pathToFileURL } = await import('node:url');
-  const chromium = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
+  const chromium = await launchBrowser(choice);
   try {
     const page = await chromium.newPage();
     const errors: string[] = [];

@@ -1,0 +1,12 @@
+import puppeteer from 'puppeteer';
+import chromium from '@sparticuz/chromium';
+const variant = process.argv[2];
+const t = Date.now();
+const env = variant.includes('lib') ? { ...process.env, LD_LIBRARY_PATH: '/tmp/spx/lib' } : process.env;
+const args = variant.includes('spx') ? chromium.args.filter(a => !a.includes('swiftshader') && !a.includes('use-gl') && !a.includes('use-angle')) : ['--no-sandbox', '--disable-gpu', '--no-zygote', '--single-process', '--disable-dev-shm-usage'];
+const b = await puppeteer.launch({ executablePath: '/tmp/spx/chromium', headless: 'shell', args, env, dumpio: variant.includes('dump') });
+const p = await b.newPage();
+await p.goto('file:///tmp/r1/index.html', { waitUntil: 'load' });
+const bytes = await p.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+console.log(variant, await b.version(), bytes.length, Date.now() - t);
+await b.close();
