@@ -71,7 +71,7 @@ test('with no system Chromium, the main job `report --model demo` writes report.
   const dir = tempDir('cge-bundled-');
   const hiding = hidingSystemBrowsers();
   // without root's mount namespace the system browser stays visible; the bundled one is then asked for by name
-  const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache'), ...(hiding ? {} : { CODEGEN_EVAL_CHROMIUM: 'bundled' }) };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache'), ...(hiding ? {} : { CODEGEN_EVAL_CHROMIUM: 'bundled' }) };
   delete env.PUPPETEER_EXECUTABLE_PATH;
   if (hiding) delete env.CODEGEN_EVAL_CHROMIUM;
   const args = [process.execPath, BIN, 'report', '--model', 'demo', '--out', join(dir, 'report'), '--db', join(dir, 'scores.duckdb')];
