@@ -15,7 +15,8 @@
  * - weights: focal units 1; a matched unit gets the sum over its focal units of 1 / (that focal
  *   unit's number of matches); then weights are rescaled within each group to sum to the number of
  *   units with positive weight (MatchIt's normalisation).
- * Ties in distance (none occur in the reference data) go to the candidate first in data order.
+ * Ties in distance go where MatchIt's scan finds them first (see CandidatePool); the default order
+ * is `largest` for the ATT and `smallest` for the ATC, as MatchIt's.
  */
 import { createRandom } from '../util/random.ts';
 import { argsort } from './argsort.ts';
@@ -82,20 +83,29 @@ function sampleSd(values: ArrayLike<number>, keep: (i: number) => boolean): numb
 }
 
 /**
- * Candidates of one exact-matching group, sorted by distance. Used candidates are skipped in near
- * constant time by two union-find structures ("nearest free position at or right of / left of p",
- * with path halving).
+ * Candidates of one exact-matching group, in the order of all units sorted by distance (R's
+ * `order(distance)`: stable, so ties keep data order). Used candidates are skipped in near constant
+ * time by two union-find structures ("nearest free position at or right of / left of p", with path
+ * halving).
+ *
+ * Which of two equally near candidates is taken follows MatchIt's scan (nn_matchC_vec.cpp,
+ * find_control_vec): from the focal unit's place among all sorted units it steps left, right, left,
+ * ... (over every unit, treated ones included), so the candidate found in fewer steps wins, the left
+ * one when the steps are equal. In a later round of ratio > 1 matching the scan starts from the unit's
+ * outermost earlier matches.
  */
 class CandidatePool {
   readonly sorted: Int32Array;
   readonly values: Float64Array;
+  /** Each candidate's place among all units sorted by distance. */
+  readonly places: Int32Array;
   private readonly right: Int32Array;
   private readonly left: Int32Array;
-  constructor(units: number[], distance: ArrayLike<number>) {
-    // units arrive in data order; a stable sort keeps data order among equal distances
-    const order = argsort(gather(distance, units));
-    this.sorted = gatherInt(units, order);
+  constructor(units: number[], distance: ArrayLike<number>, place: Int32Array) {
+    // units arrive in data order; sorting by place sorts by distance, ties in data order
+    this.sorted = Int32Array.from(units).sort((a, b) => place[a] - place[b]);
     this.values = gather(distance, this.sorted);
+    this.places = gatherInt(place, this.sorted);
     const m = units.length;
     this.right = Int32Array.from({ length: m + 1 }, (_, i) => i); // index m: none
     this.left = Int32Array.from({ length: m + 1 }, (_, i) => i); // shifted by one; index 0: none
@@ -127,44 +137,49 @@ class CandidatePool {
     this.left[pos + 1] = pos;
   }
 
-  /** Position of the first candidate with value >= x. */
-  private lowerBound(x: number): number {
+  /** Position of the first candidate sorted after the unit at `place`. */
+  private after(place: number): number {
     let lo = 0;
-    let hi = this.values.length;
+    let hi = this.places.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.values[mid] < x) lo = mid + 1;
+      if (this.places[mid] <= place) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** The nearest free candidate to x within the caliper (position), or -1; no allocation. */
-  nearestOne(x: number, caliper: number): number {
-    const p = this.lowerBound(x);
+  /**
+   * The nearest free candidate (position) to the focal unit at distance x and sorted place `place`,
+   * within the caliper, or -1; no allocation. The scan's left and right starts (for ties) default to
+   * the unit's own place.
+   */
+  nearestOne(x: number, place: number, caliper: number, leftStart = place, rightStart = place): number {
+    const p = this.after(place);
     const left = p > 0 ? this.freeLeft(p - 1) : -1;
     const right = this.freeRight(p);
     const dl = left >= 0 ? x - this.values[left] : Infinity;
     const dr = right >= 0 ? this.values[right] - x : Infinity;
     if (dl === Infinity && dr === Infinity) return -1;
-    const takeLeft = dl < dr || (dl === dr && this.sorted[left] < this.sorted[right]);
+    const takeLeft = dl < dr || (dl === dr && leftStart - this.places[left] <= this.places[right] - rightStart);
     if ((takeLeft ? dl : dr) > caliper) return -1;
     return takeLeft ? left : right;
   }
 
   /**
-   * Up to `count` nearest free candidates to x within the caliper, nearest first, written as units into
-   * out[offset..]; returns how many were found. Used with replacement, where nothing is removed.
+   * Up to `count` nearest free candidates to the focal unit within the caliper, nearest first (equal
+   * distances: fewer scan steps first, left on equal steps), written as units into out[offset..];
+   * returns how many were found. Used with replacement, where nothing is removed.
    */
-  nearestInto(x: number, count: number, caliper: number, out: Int32Array, offset: number): number {
-    const p = this.lowerBound(x);
+  nearestInto(x: number, place: number, count: number, caliper: number, out: Int32Array, offset: number): number {
+    const p = this.after(place);
     let left = p > 0 ? this.freeLeft(p - 1) : -1;
     let right = this.freeRight(p);
     let found = 0;
     while (found < count && (left >= 0 || right >= 0)) {
       const dl = left >= 0 ? x - this.values[left] : Infinity;
       const dr = right >= 0 ? this.values[right] - x : Infinity;
-      const takeLeft = dl < dr || (dl === dr && this.sorted[left] < this.sorted[right]);
+      const takeLeft = dl < dr || (dl === dr && place - this.places[left] <= this.places[right] - place);
       if ((takeLeft ? dl : dr) > caliper) break;
       if (takeLeft) {
         out[offset + found++] = this.sorted[left];
@@ -183,7 +198,8 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
   const estimand = options.estimand ?? 'ATT';
   const ratio = options.ratio ?? 1;
   const replace = options.replace ?? false;
-  const order = options.order ?? 'largest';
+  // MatchIt's default: the largest distances first for the ATT, the smallest first for the ATC
+  const order = options.order ?? (estimand === 'ATC' ? 'smallest' : 'largest');
   const discard = options.discard ?? 'none';
   if (!Number.isInteger(ratio) || ratio < 1) throw new UserError(`ratio must be a positive whole number, got ${ratio}`);
   const warnings: string[] = [];
@@ -247,8 +263,11 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
     }
   }
 
+  // every unit's place in R's order(distance) (stable ascending), treated and discarded units included
+  const place = new Int32Array(n);
+  argsort(distance).forEach((unit, r) => (place[unit] = r));
   const pools = new Map<string | number, CandidatePool>();
-  for (const [key, units] of others) pools.set(key, new CandidatePool(units, distance));
+  for (const [key, units] of others) pools.set(key, new CandidatePool(units, distance, place));
   const onlyPool = options.exact ? undefined : pools.get(0);
   const poolOf = (f: number) => onlyPool ?? pools.get(options.exact![f]);
   const F = focal.length;
@@ -257,7 +276,7 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
   if (replace) {
     for (let r = 0; r < F; r++) {
       const pool = poolOf(focalUnits[r]);
-      if (pool) pool.nearestInto(distance[focalUnits[r]], ratio, caliper, matched, r * ratio);
+      if (pool) pool.nearestInto(distance[focalUnits[r]], place[focalUnits[r]], ratio, caliper, matched, r * ratio);
     }
   } else {
     // rounds: every focal unit gets its first match, then its second, ...
@@ -266,8 +285,18 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
       let kept = 0;
       for (let a = 0; a < active.length; a++) {
         const r = active[a];
-        const pool = poolOf(focalUnits[r]);
-        const pos = pool ? pool.nearestOne(distance[focalUnits[r]], caliper) : -1;
+        const f = focalUnits[r];
+        const pool = poolOf(f);
+        // a later round's scan starts beyond the unit's earlier matches (MatchIt's possible_starts)
+        let leftStart = place[f];
+        let rightStart = place[f];
+        for (let j = 0; j < round; j++) {
+          const c = matched[r * ratio + j];
+          if (c < 0) continue;
+          leftStart = Math.min(leftStart, place[c]);
+          rightStart = Math.max(rightStart, place[c]);
+        }
+        const pos = pool ? pool.nearestOne(distance[f], place[f], caliper, leftStart, rightStart) : -1;
         if (pos < 0) continue;
         pool!.remove(pos);
         matched[r * ratio + round] = pool!.sorted[pos];
