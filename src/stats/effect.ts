@@ -133,8 +133,16 @@ export interface EstimateOptions {
   discard?: Discard;
   /** Match on the logit of the propensity score instead of the probability. */
   logitDistance?: boolean;
-  /** g-computation with the confounders after matching (or interactions in regression). */
+  /**
+   * Matching: g-computation with the confounders after matching. Regression: treatment-confounder
+   * interactions (default true, Lin 2013: the estimate stays consistent when the effect varies with
+   * the confounders); false fits y ~ treat + X, which assumes one effect for every unit.
+   */
   adjust?: boolean;
+  /** Regression: the SE of the effect averaged over this sample's confounders (Lin 2013) rather than the population's. */
+  sampleEffect?: boolean;
+  /** Matching: the standard error; default by pair (without replacement) or by pair and unit (with replacement). */
+  matchedSe?: 'pair' | 'pair-and-unit' | 'HC3';
   // regression
   vcov?: 'classical' | 'HC0' | 'HC1' | 'HC2' | 'HC3';
   /** A column whose values cluster the standard errors (regression). */
@@ -146,6 +154,8 @@ export interface EstimateOptions {
   trim?: number | 'crump';
   // stratification
   strata?: number;
+  /** Cut points at the quantiles of the focal group (MatchIt's rule, default) or of all units. */
+  strataCuts?: 'focal' | 'all';
   // bootstrap
   bootstrap?: number;
   bootstrapInterval?: 'percentile' | 'bca';
@@ -229,15 +239,17 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     const design = designMatrix(q.table, q.confounders, { intercept: false });
     const vcovName = options.cluster ? 'cluster' : options.vcov ?? 'HC3';
     const spec: VcovSpec = options.cluster ? { type: 'cluster', cluster: clusterIds(getColumn(q.table, options.cluster)) } : { type: options.vcov ?? 'HC3' };
-    const interactions = options.adjust ?? estimand !== 'ATE';
-    const r = gComputation({ y: q.y, treat: q.treat, covariates: design, target: estimand, interactions, vcov: spec, level });
+    const interactions = options.adjust ?? true;
+    const population = interactions && !options.sampleEffect;
+    const r = gComputation({ y: q.y, treat: q.treat, covariates: design, target: estimand, interactions, population, vcov: spec, level });
     warnings.push(...r.fit.warnings);
+    if (!interactions && q.confounders.length > 0) warnings.push(`the outcome model has no treatment-confounder interactions: the estimate is the ${estimand} only if the effect is the same for every unit (drop the constant-effect option for the robust default, Lin 2013)`);
     return {
       ...base,
       estimate: r.test.estimate, se: r.test.se, ci: r.test.ciT, p: r.test.pT,
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n, dropped: 0 },
-      inference: { se: vcovName === 'cluster' ? `cluster-robust by ${options.cluster} (vcovCL: HC1, G/(G-1))` : vcovName, interval: 't', df: r.test.df },
-      options: { vcov: vcovName, cluster: options.cluster ?? null, interactions },
+      inference: { se: `${vcovName === 'cluster' ? `cluster-robust by ${options.cluster} (vcovCL: HC1, G/(G-1))` : vcovName}${population ? ', plus the sampling variance of the confounder means (the population\'s average effect)' : interactions && q.confounders.length > 0 ? ' (Lin 2013: the average effect at this sample\'s confounders)' : ''}`, interval: 't', df: r.test.df },
+      options: { vcov: vcovName, population, cluster: options.cluster ?? null, interactions, outcomeModel: interactions ? 'y ~ treat * confounders: g-computation with treatment-confounder interactions (Lin 2013), consistent when the effect varies' : 'y ~ treat + confounders: assumes a constant effect' },
       diagnostics: { warnings: dedupe(warnings) },
     };
   }
@@ -261,7 +273,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     const m = nearestNeighbourMatch(distance, q.treat, { estimand, ratio: options.ratio, replace: options.replace, caliper: options.caliper, order: options.order, seed: options.seed, exact, discard: options.discard });
     warnings.push(...m.warnings);
     const adjustDesign = options.adjust ? designMatrix(q.table, q.confounders, { intercept: false }) : undefined;
-    const effect = matchedEffect(q.y, q.treat, m, { covariates: adjustDesign, level });
+    const effect = matchedEffect(q.y, q.treat, m, { covariates: adjustDesign, level, se: options.matchedSe });
     warnings.push(...effect.warnings);
     const balanced = after(m.weights, m.options.replace ? undefined : m.subclass);
     const maxAfter = maxAbs(balanced.rows);
@@ -314,14 +326,14 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     };
   }
   if (method === 'stratification') {
-    const r = stratify(q.y, q.treat, ps, { strata: options.strata, estimand, level });
+    const r = stratify(q.y, q.treat, ps, { strata: options.strata, estimand, level, cuts: options.strataCuts });
     warnings.push(...r.warnings);
     return {
       ...base,
       estimate: r.estimate, se: r.se, ci: r.ci, p: r.p,
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n - r.droppedUnits, dropped: r.droppedUnits },
       inference: { se: 'stratified difference in means', interval: 'normal', df: null },
-      options: { strata: options.strata ?? 5 },
+      options: { strata: options.strata ?? 5, cuts: r.cutRule, cutPoints: r.cuts },
       diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, maxAbsSmdBefore: maxAbs(before.rows) }, strata: r.strata },
     };
   }

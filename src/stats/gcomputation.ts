@@ -5,7 +5,9 @@
  * beta_treat + sum_j beta_{treat:x_j} xbar_j. Its SE is the delta method with the given covariance
  * (classical, HC, or cluster-robust). With no covariates this is the coefficient of treat in y ~ treat.
  * With `interactions: false` the model is y ~ treat + X and the effect its treat coefficient (ATE under
- * a constant effect).
+ * a constant effect). With `population`, the SE also counts the covariate means' sampling variance
+ * (the delta method on the stacked estimating equations of the means and the regression, whose
+ * cross terms vanish for OLS; Imbens & Wooldridge 2009, J Econ Lit 47(1), section 5.3).
  */
 import { coefficientTest, type CoefficientTest } from './inference.ts';
 import { fitLinear, type LinearFit } from './ols.ts';
@@ -22,9 +24,18 @@ export interface GComputationInput {
   rows?: ArrayLike<number>;
   /** Weights per unit (all units; default 1). */
   weights?: ArrayLike<number>;
+  /** Weights per fitted row instead (rows may repeat a unit, as MatchIt's get_matches() rows do). */
+  rowWeights?: ArrayLike<number>;
   /** Whose mean effect: all fitted rows (ATE), treated (ATT) or control (ATC). */
   target: 'ATE' | 'ATT' | 'ATC';
   interactions?: boolean;
+  /**
+   * Add the sampling variance of the covariate means to the SE (b' S_X b / m, b the interaction
+   * coefficients, S_X the covariates' sample covariance over the m target rows): the SE of the
+   * population's average effect. Without it the SE is Lin's (2013), for the average effect in this
+   * sample's covariates, which is too small for the population when the effect varies. Unweighted only.
+   */
+  population?: boolean;
   /** Covariance; a cluster spec gives one cluster id per fitted row. */
   vcov: VcovSpec;
   level?: number;
@@ -60,7 +71,7 @@ export function gComputation(input: GComputationInput): GComputationResult {
       for (let r = 0; r < m; r++) X[(2 + p + c) * m + r] = treat[rows[r]] * X[(2 + c) * m + r];
     });
   }
-  const w = input.weights ? gather(input.weights, rows) : undefined;
+  const w = input.rowWeights ? Float64Array.from(input.rowWeights) : input.weights ? gather(input.weights, rows) : undefined;
   const fit = fitLinear({ X, n: m, k, names, sources: names }, gather(y, rows), w);
   const ti = fit.names.indexOf('treat');
   if (ti < 0) throw new Error('the treatment was dropped from the outcome model as collinear with the confounders');
@@ -84,6 +95,19 @@ export function gComputation(input: GComputationInput): GComputationResult {
   for (let a = 0; a < fit.k; a++) {
     estimate += g[a] * fit.coefficients[a];
     for (let b = 0; b < fit.k; b++) variance += g[a] * V[a * fit.k + b] * g[b];
+  }
+  if (input.population && interactions && p > 0) {
+    if (w) throw new Error('the population SE of g-computation is for unweighted fits');
+    const target: number[] = [];
+    for (let r = 0; r < m; r++) if (input.target === 'ATE' || treat[rows[r]] === (input.target === 'ATT' ? 1 : 0)) target.push(r);
+    // b' S_X b / m = var(sum_j b_j x_j) / m over the target rows
+    const combined = target.map((r) => covCols.reduce((acc, _c, c) => {
+      const gi = fit.names.indexOf(`treat:${covCols[c].name}`);
+      return gi < 0 ? acc : acc + fit.coefficients[gi] * X[(2 + c) * m + r];
+    }, 0));
+    const mean = combined.reduce((a, b) => a + b, 0) / combined.length;
+    const sampleVariance = combined.reduce((a, b) => a + (b - mean) ** 2, 0) / (combined.length - 1);
+    variance += sampleVariance / combined.length;
   }
   return { test: coefficientTest(estimate, Math.sqrt(variance), fit.dfResidual, input.level ?? 0.95), fit, nRows: m };
 }

@@ -6,7 +6,10 @@
  *   1/(1-h)^2 (HC3), h_i = w_i x_i' (X'WX)^-1 x_i (MacKinnon & White 1985);
  * - cluster (vcovCL): a (X'WX)^-1 [sum_g s_g s_g'] (X'WX)^-1 with s_g = sum_{i in g} w_i e_i x_i and
  *   a = G/(G-1) (cadjust) times (n-1)/(n-k) for type HC1 (sandwich's default; note that vcovHC's HC1
- *   factor is n/(n-k)) (Zeileis, Köll & Graham 2020, J Stat Softw 95(1)).
+ *   factor is n/(n-k)) (Zeileis, Köll & Graham 2020, J Stat Softw 95(1));
+ * - two-way cluster (vcovCL with cluster = ~a + b, multi0 = FALSE): the meats of a, of b and minus that
+ *   of their intersection, each with its own G/(G-1), then (n-1)/(n-k) for HC1 (Cameron, Gelbach &
+ *   Miller 2011, J Bus Econ Stat 29(2)).
  */
 import { UserError } from '../util/errors.ts';
 import { choleskyDropping, crossprod, sandwich } from './linalg.ts';
@@ -15,9 +18,10 @@ import type { LinearFit } from './ols.ts';
 export type VcovSpec =
   | { type: 'classical' }
   | { type: 'HC0' | 'HC1' | 'HC2' | 'HC3' }
-  | { type: 'cluster'; cluster: ArrayLike<number | string>; hc?: 'HC0' | 'HC1'; cadjust?: boolean };
+  | { type: 'cluster'; cluster: ArrayLike<number | string>; hc?: 'HC0' | 'HC1'; cadjust?: boolean }
+  | { type: 'twoWayCluster'; clusters: [ArrayLike<number | string>, ArrayLike<number | string>]; hc?: 'HC0' | 'HC1'; cadjust?: boolean };
 
-export type VcovName = 'classical' | 'HC0' | 'HC1' | 'HC2' | 'HC3' | 'cluster';
+export type VcovName = 'classical' | 'HC0' | 'HC1' | 'HC2' | 'HC3' | 'cluster' | 'twoWayCluster';
 
 /**
  * Leverages h_i = w_i x_i' (X'WX)^-1 x_i = w_i ||C' x_i||^2 with (X'WX)^-1 = C C' (Cholesky), row by
@@ -54,7 +58,8 @@ export function leverages(fit: LinearFit): Float64Array {
 export function vcov(fit: LinearFit, spec: VcovSpec): Float64Array {
   const { n, k, bread, residuals: e, weights: w } = fit;
   if (spec.type === 'classical') return bread.map((v) => v * fit.sigma * fit.sigma);
-  if (spec.type === 'cluster') return clusterVcov(fit, spec.cluster, spec.hc ?? 'HC1', spec.cadjust ?? true);
+  if (spec.type === 'cluster') return clusterVcov(fit, [spec.cluster], spec.hc ?? 'HC1', spec.cadjust ?? true);
+  if (spec.type === 'twoWayCluster') return clusterVcov(fit, spec.clusters, spec.hc ?? 'HC1', spec.cadjust ?? true);
   const omega = new Float64Array(n);
   const h = spec.type === 'HC2' || spec.type === 'HC3' ? leverages(fit) : undefined;
   for (let i = 0; i < n; i++) {
@@ -69,8 +74,9 @@ export function vcov(fit: LinearFit, spec: VcovSpec): Float64Array {
   return V;
 }
 
-function clusterVcov(fit: LinearFit, cluster: ArrayLike<number | string>, hc: 'HC0' | 'HC1', cadjust: boolean): Float64Array {
-  const { n, k, X, bread, residuals: e, weights: w } = fit;
+/** sum_g s_g s_g' times G/(G-1) (cadjust), s_g the summed scores w_i e_i x_i of cluster g. */
+function clusterMeat(fit: LinearFit, cluster: ArrayLike<number | string>, cadjust: boolean): Float64Array {
+  const { n, k, X, residuals: e, weights: w } = fit;
   if (cluster.length !== n) throw new Error(`cluster has ${cluster.length} values for ${n} rows`);
   const { ids: g, count: G } = denseIds(cluster);
   if (G < 2) throw new UserError('cluster-robust standard errors need at least two clusters');
@@ -85,8 +91,21 @@ function clusterVcov(fit: LinearFit, cluster: ArrayLike<number | string>, hc: 'H
     const off = c * k;
     for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) meat[a * k + b] += scores[off + a] * scores[off + b];
   }
-  let adjust = cadjust ? G / (G - 1) : 1;
-  if (hc === 'HC1') adjust *= (n - 1) / (n - k);
+  const adjust = cadjust ? G / (G - 1) : 1;
+  return meat.map((v) => v * adjust);
+}
+
+/** One-way (one cluster variable) or two-way (inclusion-exclusion over both and their intersection). */
+function clusterVcov(fit: LinearFit, clusters: ArrayLike<number | string>[], hc: 'HC0' | 'HC1', cadjust: boolean): Float64Array {
+  const { n, k, bread } = fit;
+  const meat = clusterMeat(fit, clusters[0], cadjust);
+  if (clusters.length === 2) {
+    const [a, b] = clusters;
+    const second = clusterMeat(fit, b, cadjust);
+    const both = clusterMeat(fit, Array.from({ length: n }, (_, i) => `${a[i]}\u0000${b[i]}`), cadjust);
+    for (let j = 0; j < k * k; j++) meat[j] += second[j] - both[j];
+  }
+  const adjust = hc === 'HC1' ? (n - 1) / (n - k) : 1;
   return sandwich(bread, meat, k).map((v) => v * adjust);
 }
 

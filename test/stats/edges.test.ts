@@ -9,6 +9,7 @@ import { causalQuestion, estimateEffect, propensityScores } from '../../src/stat
 import { matchedEffect } from '../../src/stats/matchedEffect.ts';
 import { matchesOf, nearestNeighbourMatch, type MatchOptions } from '../../src/stats/matching.ts';
 import { readCsv } from '../../src/stats/table.ts';
+import { stratify } from '../../src/stats/stratification.ts';
 import { close, closeAll, REFERENCE_DIR } from './golden.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -52,6 +53,13 @@ function checkNearest(name: string, options: MatchOptions): void {
   const effect = matchedEffect(question.y, question.treat, m);
   close(effect.test.estimate, block.estimate, 1e-10, `${name} estimate`);
   if (block.se_cluster_pair !== undefined) close(effect.test.se, block.se_cluster_pair, 1e-9, `${name} SE clustered by pair`);
+  if (block.get_matches) {
+    // with replacement the default SE is the vignette's: get_matches() rows clustered by pair and by unit
+    assert.equal(effect.nRows, block.get_matches.rows, `${name}: get_matches() rows`);
+    close(effect.test.estimate, block.get_matches.estimate, 1e-10, `${name} estimate on get_matches() rows`);
+    close(effect.test.se, block.get_matches.se_pair_and_unit, 1e-9, `${name} SE clustered by pair and unit`);
+    assert.match(effect.vcov, /by pair and by unit/);
+  }
   close(matchedEffect(question.y, question.treat, m, { vcov: 'HC3' }).test.se, block.se_hc3, 1e-9, `${name} HC3 SE`);
 }
 
@@ -74,3 +82,47 @@ test('ties: with replacement, ATT and ATC', () => {
   checkNearest('nearest_atc_replace', { estimand: 'ATC', replace: true });
 });
 
+
+function checkSubclass(name: string, estimand: 'ATT' | 'ATC' | 'ATE'): void {
+  const block = edges[name] as Block;
+  const r = stratify(question.y, question.treat, ps, { strata: block.subclasses, estimand });
+  closeAll(r.cuts, block.q_cut.slice(1, -1), 1e-10, `${name} cut points`);
+  // units on a cut point: this data has many, and they go up, as findInterval puts them
+  const onCut = Array.from(ps).filter((p) => r.cuts.some((c) => Math.abs(p - c) < 1e-12)).length;
+  assert.ok(onCut > 20, `${name}: ${onCut} units lie on a cut point`);
+  assert.deepEqual(Array.from(r.stratum, (s) => s + 1), block.subclass, `${name}: every unit in MatchIt's subclass`);
+  assert.deepEqual(r.strata.map((s) => s.nTreated), block.n_treated_per_subclass);
+  assert.deepEqual(r.strata.map((s) => s.nControl), block.n_control_per_subclass);
+  close(r.estimate, block.estimate, 1e-10, `${name}: the estimate is MatchIt's weighted lm coefficient`);
+  assert.match(r.cutRule, estimand === 'ATT' ? /treated/ : estimand === 'ATC' ? /control/ : /all units/);
+}
+
+test('subclassification: cut at the focal group\'s quantiles, units on a cut point go up (ATT, ATC, ATE)', () => {
+  checkSubclass('subclass_att', 'ATT');
+  checkSubclass('subclass_atc', 'ATC');
+  checkSubclass('subclass_ate', 'ATE');
+});
+
+test('subclassification: cuts at all units\' quantiles on request, named in the result; a one-unit arm warns', () => {
+  const all = stratify(question.y, question.treat, ps, { strata: 4, estimand: 'ATT', cuts: 'all' });
+  closeAll(all.cuts, edges.subclass_ate.q_cut.slice(1, -1), 1e-10, 'all-unit cut points');
+  assert.match(all.cutRule, /all units/);
+  // the ATC's first stratum holds one treated unit (see n_treated_per_subclass)
+  const atc = stratify(question.y, question.treat, ps, { strata: 4, estimand: 'ATC' });
+  assert.ok(atc.warnings.some((w) => /stratum 1 has a single treated unit: .* SE is too small/.test(w)), atc.warnings.join('\n'));
+});
+
+test('regression: the ATE by default allows a heterogeneous effect (Lin 2013), and says so', () => {
+  const lin = estimateEffect(question, { method: 'regression' });
+  close(lin.estimate, edges.regression_ate.lin.estimate, 1e-10, 'Lin ATE');
+  close(lin.se, edges.regression_ate.lin.se_hc3_population, 1e-9, 'population SE: Lin HC3 plus the covariate means\' variance');
+  assert.match(lin.inference.se, /sampling variance of the confounder means/);
+  const sample = estimateEffect(question, { method: 'regression', sampleEffect: true });
+  close(sample.se, edges.regression_ate.lin.se_hc3, 1e-9, 'Lin HC3 SE (the sample\'s average effect)');
+  assert.equal(lin.options.interactions, true);
+  assert.match(String(lin.options.outcomeModel), /interactions \(Lin 2013\)/);
+  const constant = estimateEffect(question, { method: 'regression', adjust: false });
+  close(constant.estimate, edges.regression_ate.constant.estimate, 1e-10, 'constant-effect ATE');
+  close(constant.se, edges.regression_ate.constant.se_hc3, 1e-9, 'constant-effect HC3 SE');
+  assert.ok(constant.diagnostics.warnings.some((w) => /only if the effect is the same for every unit/.test(w)));
+});

@@ -49,7 +49,8 @@ function checkBlock(block: Record<string, any>, options: MatchOptions, what: str
     assert.deepEqual(got, block.weighted_ids);
     closeAll(weights, block.weights, 1e-9, `${what} weights`);
   }
-  const effect = matchedEffect(y, treat, m);
+  // the reference's df and SEs are lm's on match.data (get_matches rows are checked in edges.test.ts)
+  const effect = matchedEffect(y, treat, m, options.replace ? { se: 'HC3' } : {});
   close(effect.test.estimate, block.att, 1e-9, `${what} ATT`);
   if (block.df_residual) assert.equal(effect.test.df, block.df_residual);
   return { m, effect };
@@ -87,8 +88,9 @@ test('matching 2:1 in rounds, and 2:1 with a caliper (non-trivial weights) (d, d
 test('matching with replacement: pairs, weights and HC3 SE (e)', () => {
   const e = reference().golden.e_nn_1to1_replace;
   const { m, effect } = checkBlock(e, { replace: true }, 'e');
-  checkSe(effect, e.se_HC3, 'e HC3');
   const { y, treat } = setup();
+  assert.match(matchedEffect(y, treat, m).vcov, /by pair and by unit/, 'with replacement the default SE clusters by pair and unit');
+  checkSe(effect, e.se_HC3, 'e HC3');
   close(matchedEffect(y, treat, m, { vcov: 'HC0' }).test.se, e.se_HC0, 1e-9, 'e HC0');
   close(matchedEffect(y, treat, m, { vcov: 'HC1' }).test.se, e.se_HC1, 1e-9, 'e HC1');
   close(matchedEffect(y, treat, m, { vcov: 'classical' }).test.se, e.se_classical, 1e-9, 'e classical');
