@@ -298,7 +298,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
       ...base,
       estimate: r.estimate, se: r.test.se, ci: r.test.ciT, p: r.test.pT,
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: r.nUsed, dropped: r.trimmed },
-      inference: { se: 'HC1 sandwich of the weighted regression (ignores propensity estimation: conservative for the ATE)', interval: 't', df: r.test.df },
+      inference: { se: r.estimator === 'hajek' ? 'HC1 sandwich of the weighted regression (ignores propensity estimation: conservative for the ATE)' : "the Horvitz-Thompson estimator's own, from its influence function (propensity taken as known)", interval: 't', df: r.test.df },
       options: { estimator: r.estimator, stabilise: Boolean(options.stabilise), trim: options.trim ?? null },
       diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, after: weighted.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAbs(weighted.rows) }, weights: { essTreated: r.ess.treated, essControl: r.ess.control, sumTreated: r.weightSums.treated, sumControl: r.weightSums.control } },
     };

@@ -8,8 +8,12 @@
  *   mean(y | T = 1) - sum_C [e / (1 - e)] y / n_T;
  * - stabilised weights multiply by P(T = t); trimming (Crump, Hotz, Imbens & Mitnik 2009, Biometrika
  *   96(1)) drops units with e outside [a, 1 - a], which changes the population the estimate refers to;
- * - SE: the weighted regression y ~ T with an HC1 sandwich (survey / WeightIt practice; ignoring the
- *   estimation of e, which makes it conservative for the ATE).
+ * - SE, Hajek: the weighted regression y ~ T with an HC1 sandwich (survey / WeightIt practice; ignoring
+ *   the estimation of e, which makes it conservative for the ATE). Horvitz-Thompson: its own, from the
+ *   influence function with e taken as known (Lunceford & Davidian 2004, Stat Med 23(19)): ATE,
+ *   a_i = T y / e - (1 - T) y / (1 - e), SE = sd(a) / sqrt(n); ATT, a ratio with a_i = T y - (1 - T)
+ *   y e / (1 - e) over n_T, SE = sqrt(n / (n - 1) sum (a_i - tau T_i)^2) / n_T; t interval, n - 1 df.
+ *   Stabilised weights do not change the Hajek estimate, and bias the Horvitz-Thompson one: refused.
  * AIPW (Robins, Rotnitzky & Zhao 1994; Glynn & Quinn 2010, Polit Anal 18(1)): outcome models fitted
  * by OLS in each arm give mu1, mu0 for every unit; phi_i = mu1 - mu0 + T (y - mu1) / e
  * - (1 - T)(y - mu0) / (1 - e); ATE = mean(phi), SE = sd(phi) / sqrt(n) (influence function).
@@ -81,6 +85,7 @@ export function ipw(y: ArrayLike<number>, treat: ArrayLike<number>, ps: ArrayLik
     for (let i = 0; i < n; i++) if (ps[i] < options.trim || ps[i] > 1 - options.trim) { keep[i] = 0; trimmed++; }
     if (trimmed > 0) warnings.push(`${trimmed} units with propensity outside [${options.trim}, ${1 - options.trim}] were trimmed: the estimate refers to the remaining population`);
   }
+  if (!normalise && options.stabilise) throw new UsageError('stabilised weights bias the Horvitz-Thompson estimator (their factors cancel only when the weights are normalised)', 'drop --stabilise, or use the Hajek estimator (the default)');
   checkScores(ps, treat, keep);
   const rows: number[] = [];
   keep.forEach((k, i) => k && rows.push(i));
@@ -109,7 +114,7 @@ export function ipw(y: ArrayLike<number>, treat: ArrayLike<number>, ps: ArrayLik
   X.fill(1, 0, m);
   X.set(tt, m);
   const fit = fitLinear({ X, n: m, k: 2, names: ['(Intercept)', 'treat'], sources: [null, 'treat'] }, yy, w);
-  const se = standardErrors(vcov(fit, { type: 'HC1' }), 2)[1];
+  const se = normalise ? standardErrors(vcov(fit, { type: 'HC1' }), 2)[1] : horvitzThompsonSe(yy, tt, w, estimand, estimate, nt);
   warnings.push(...fit.warnings);
   const weights = new Float64Array(n);
   rows.forEach((i, r) => (weights[i] = w[r]));
@@ -117,7 +122,7 @@ export function ipw(y: ArrayLike<number>, treat: ArrayLike<number>, ps: ArrayLik
     estimand,
     estimator: normalise ? 'hajek' : 'horvitz-thompson',
     estimate,
-    test: coefficientTest(estimate, se, fit.dfResidual, options.level ?? 0.95),
+    test: coefficientTest(estimate, se, normalise ? fit.dfResidual : m - 1, options.level ?? 0.95),
     weights,
     weightSums: { treated: sw1, control: sw0 },
     ess,
@@ -125,6 +130,18 @@ export function ipw(y: ArrayLike<number>, treat: ArrayLike<number>, ps: ArrayLik
     trimmed,
     warnings,
   };
+}
+
+/** The Horvitz-Thompson estimator's own SE (see the header), e taken as known. */
+function horvitzThompsonSe(y: Float64Array, t: Float64Array, w: Float64Array, estimand: 'ATE' | 'ATT', tau: number, nt: number): number {
+  const m = y.length;
+  let ss = 0;
+  for (let i = 0; i < m; i++) {
+    const a = t[i] === 1 ? w[i] * y[i] : -w[i] * y[i];
+    const psi = estimand === 'ATE' ? a - tau : a - tau * t[i];
+    ss += psi * psi;
+  }
+  return estimand === 'ATE' ? Math.sqrt(ss / (m - 1) / m) : Math.sqrt((ss * m) / (m - 1)) / nt;
 }
 
 export interface AipwResult {
