@@ -1,11 +1,13 @@
 import { formatP } from '../stats/formatP.ts';
 import { Command, Option } from 'commander';
-import { causalQuestion, type EstimateOptions } from '../stats/effect.ts';
+import { causalQuestion, matchedDataCsv, type EstimateOptions } from '../stats/effect.ts';
 import { estimateEffectParallel } from '../stats/bootstrapParallel.ts';
 import { readTable } from '../stats/readTable.ts';
 import { asCategories } from '../stats/table.ts';
 import { REFUTERS, refuteEstimate, type Refuter } from '../stats/refute.ts';
 import { UsageError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { checkOutputFile } from '../util/outputs.ts';
 import { fixed, table, toJson } from './format.ts';
 import { parseInteger, parsePositiveInt, type CliIO } from './shared.ts';
 
@@ -33,17 +35,22 @@ export function effectCommand(io: CliIO): Command {
     .option('--ratio <k>', 'matching: controls per treated unit', parsePositiveInt)
     .option('--caliper <sd>', 'matching: caliper in standard deviations of the propensity score', parseNumber)
     .option('--replace', 'matching: with replacement')
-    .addOption(new Option('--order <order>', 'matching: order of the treated units').choices(['largest', 'smallest', 'data', 'random']))
+    .addOption(new Option('--order <order>', "matching: order in which the focal units are matched (default, as MatchIt: largest score first for the ATT, smallest for the ATC)").choices(['largest', 'smallest', 'data', 'random']))
     .option('--exact <columns>', 'matching: columns that must be equal within a match', list)
     .addOption(new Option('--discard <arm>', 'matching: drop units outside common support').choices(['none', 'treated', 'control', 'both']))
     .option('--logit', 'matching: distance on the logit of the propensity score')
-    .option('--adjust', 'matching: covariate-adjusted g-computation after matching; regression: treatment-covariate interactions')
+    .option('--adjust', 'matching: covariate-adjusted g-computation after matching; regression: treatment-confounder interactions (the default)')
+    .addOption(new Option('--se <type>', "matching: standard error; default 'pair' (cluster by matched pair) without replacement, 'pair-and-unit' (get_matches rows clustered by pair and unit) with replacement, as MatchIt's vignette recommends").choices(['pair', 'pair-and-unit', 'HC3']))
+    .option('--matched-data <file>', "matching: write the matched sample as CSV (MatchIt's match.data; get_matches with --replace)")
+    .option('--constant-effect', 'regression: no treatment-confounder interactions (y ~ treat + confounders): assumes the effect is the same for every unit')
+    .option('--sample-effect', "regression: the SE of the effect averaged over this sample's confounders (Lin 2013), not the population's")
     .addOption(new Option('--vcov <type>', 'regression: standard errors').choices(['classical', 'HC0', 'HC1', 'HC2', 'HC3']))
     .option('--cluster <column>', 'regression: cluster-robust standard errors by this column (bootstrap: resample its clusters)')
     .option('--trim <a>', "ipw, aipw: drop units with propensity outside [a, 1-a]; 'crump': the optimal threshold of Crump et al. 2009", (v: string) => (v === 'crump' ? 'crump' as const : parseNumber(v)))
     .option('--stabilise', 'ipw: stabilised weights')
     .option('--horvitz-thompson', 'ipw: unnormalised (Horvitz-Thompson) instead of Hajek')
     .option('--strata <k>', 'stratification: number of strata', parsePositiveInt)
+    .addOption(new Option('--strata-cuts <whose>', "stratification: cut at quantiles of the focal group's scores (treated for the ATT, control for the ATC; MatchIt's rule, the default) or of all units'").choices(['focal', 'all']))
     .option('--bootstrap <n>', 'bootstrap the whole estimation n times (SE and interval from the bootstrap)', parsePositiveInt)
     .option('--bca', 'bootstrap: bias-corrected and accelerated interval instead of percentile')
     .option('--refute <names>', `refutation tests, comma-separated (${REFUTERS.join(', ')})`, list, [])
@@ -54,6 +61,7 @@ export function effectCommand(io: CliIO): Command {
     .action(async (opts: {
       data: string; treatment: string; outcome: string; confounders: string[]; na: 'error' | 'drop'; categorical: string[]; method: EstimateOptions['method']; estimand?: EstimateOptions['estimand'];
       ratio?: number; caliper?: number; replace?: boolean; order?: EstimateOptions['order']; exact?: string[]; discard?: EstimateOptions['discard']; logit?: boolean; adjust?: boolean;
+      se?: EstimateOptions['matchedSe']; matchedData?: string; constantEffect?: boolean; sampleEffect?: boolean; strataCuts?: EstimateOptions['strataCuts'];
       vcov?: EstimateOptions['vcov']; cluster?: string; trim?: number | 'crump'; stabilise?: boolean; horvitzThompson?: boolean; strata?: number;
       bootstrap?: number; bca?: boolean; refute: string[]; simulations?: number; level: number; seed: number; json?: boolean;
     }) => {
@@ -64,6 +72,8 @@ export function effectCommand(io: CliIO): Command {
         ['exact', '--exact', ['matching']], ['discard', '--discard', ['matching']], ['logit', '--logit', ['matching']], ['adjust', '--adjust', ['matching', 'regression']],
         ['vcov', '--vcov', ['regression']], ['cluster', '--cluster', ['regression']], ['trim', '--trim', ['ipw', 'aipw']], ['stabilise', '--stabilise', ['ipw']],
         ['horvitzThompson', '--horvitz-thompson', ['ipw']], ['strata', '--strata', ['stratification']],
+        ['se', '--se', ['matching']], ['matchedData', '--matched-data', ['matching']], ['constantEffect', '--constant-effect', ['regression']],
+        ['sampleEffect', '--sample-effect', ['regression']], ['strataCuts', '--strata-cuts', ['stratification']],
       ];
       for (const [key, flag, methods] of only) {
         if (opts[key] !== undefined && !methods.includes(opts.method)) throw new UsageError(`${flag} applies to --method ${methods.join(' or ')}, not ${opts.method}`, `drop ${flag}, or choose --method ${methods[0]}`);
@@ -71,20 +81,30 @@ export function effectCommand(io: CliIO): Command {
       if (opts.caliper !== undefined && !(opts.caliper > 0)) throw new UsageError(`--caliper must be a positive number of standard deviations, got ${opts.caliper}`);
       if (opts.bootstrap !== undefined && opts.bootstrap < 2) throw new UsageError(`--bootstrap needs at least 2 replicates, got ${opts.bootstrap}`, 'use --bootstrap 1000 or so');
       if (!(opts.level > 0 && opts.level < 1)) throw new UsageError('--level must lie between 0 and 1');
+      if (opts.constantEffect && opts.adjust) throw new UsageError('--constant-effect and --adjust contradict each other', 'interactions are the default for regression: drop --adjust');
+      if (opts.constantEffect && opts.sampleEffect) throw new UsageError('--sample-effect is about the interactions model, which --constant-effect drops');
+      if (opts.se === 'pair' && opts.replace) throw new UsageError('--se pair needs matching without replacement: with --replace a control can be in several pairs', 'use the default (pair-and-unit) or --se HC3');
+      if (opts.matchedData) checkOutputFile(opts.matchedData, { what: 'matched data', inputs: [opts.data], flag: '--matched-data' });
       const data = asCategories(await readTable(opts.data), opts.categorical);
       const otherColumns = [...(opts.cluster ? [opts.cluster] : []), ...(opts.exact ?? [])];
       const question = causalQuestion(data, { treatment: opts.treatment, outcome: opts.outcome, confounders: opts.confounders, na: opts.na, otherColumns });
       const options: EstimateOptions = {
         method: opts.method, estimand: opts.estimand, level: opts.level, ratio: opts.ratio, replace: opts.replace, caliper: opts.caliper, order: opts.order,
-        exact: opts.exact, discard: opts.discard, logitDistance: opts.logit, adjust: opts.adjust, vcov: opts.vcov, cluster: opts.cluster,
+        exact: opts.exact, discard: opts.discard, logitDistance: opts.logit, adjust: opts.constantEffect ? false : opts.adjust, vcov: opts.vcov, cluster: opts.cluster,
+        matchedSe: opts.se, sampleEffect: opts.sampleEffect, strataCuts: opts.strataCuts,
         normalise: opts.horvitzThompson ? false : undefined, stabilise: opts.stabilise, trim: opts.trim, strata: opts.strata,
         bootstrap: opts.bootstrap, bootstrapInterval: opts.bca ? 'bca' : 'percentile', seed: opts.seed,
       };
       const estimate = await estimateEffectParallel(question, options);
+      if (opts.matchedData) {
+        await writeFileAtomic(opts.matchedData, matchedDataCsv(question, estimate));
+        io.err(`matched data: ${opts.matchedData}`);
+      }
       const refutations = opts.refute.map((r) => refuteEstimate(question, estimate, options, r as Refuter, { simulations: opts.simulations, seed: opts.seed }));
       if (opts.json) {
         const compact = refutations.map(({ details, ...r }) => ({ ...r, details: Object.fromEntries(Object.entries(details).filter(([k]) => k !== 'placeboEstimates')) }));
-        return io.out(toJson({ ...estimate, refutations: compact }));
+        const { matched: _matched, ...record } = estimate;
+        return io.out(toJson({ ...record, refutations: compact }));
       }
       const pct = Math.round(estimate.level * 100);
       io.out(`${estimate.estimand} of ${opts.treatment} on ${opts.outcome} by ${estimate.method}: ${fixed(estimate.estimate, 4)} (${pct}% CI ${fixed(estimate.ci[0], 4)} to ${fixed(estimate.ci[1], 4)}), SE ${fixed(estimate.se, 4)}, ${formatP(estimate.p)}`);

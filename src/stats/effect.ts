@@ -14,7 +14,7 @@ import { designMatrix, numericVector, type DesignMatrix } from './design.ts';
 import { twoSidedNormal } from './distributions.ts';
 import { gComputation } from './gcomputation.ts';
 import { fitLogistic } from './logistic.ts';
-import { matchedEffect } from './matchedEffect.ts';
+import { matchedEffect, pairRows } from './matchedEffect.ts';
 import { nearestNeighbourMatch, type Discard, type MatchOrder } from './matching.ts';
 import { quantile } from './quantile.ts';
 import { stratify } from './stratification.ts';
@@ -162,6 +162,19 @@ export interface EstimateOptions {
   seed?: number;
 }
 
+/**
+ * The matched sample, as MatchIt gives it: per unit (data row order) its distance, matching weight (0:
+ * not matched) and pair (1.. in the order the focal units were matched; null: none, or matching with
+ * replacement, where a unit can be in several pairs), and get_matches()'s rows: one per unit per pair,
+ * a control weighted 1/k for its focal unit's k matches.
+ */
+export interface MatchedData {
+  distance: number[];
+  weights: number[];
+  pair: (number | null)[];
+  pairRows: { row: number; pair: number; weight: number }[];
+}
+
 export interface OverlapSummary {
   treated: { min: number; q25: number; median: number; q75: number; max: number };
   control: { min: number; q25: number; median: number; q75: number; max: number };
@@ -193,6 +206,8 @@ export interface EffectEstimate {
     analytic?: { se: number; ci: [number, number]; p: number };
     bootstrap?: Omit<BootstrapResult, 'warnings'>;
   };
+  /** Matching: the matched sample (match.data and get_matches); not in the CLI's --json (see --matched-data). */
+  matched?: MatchedData;
 }
 
 function describeScores(values: number[]) {
@@ -278,6 +293,15 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     const balanced = after(m.weights, m.options.replace ? undefined : m.subclass);
     const maxAfter = maxAbs(balanced.rows);
     if (maxAfter !== null && maxAfter > 0.1) warnings.push(`imbalance after matching: a confounder's standardised mean difference is ${maxAfter.toFixed(2)} (above 0.1); consider a caliper, ratio or --adjust`);
+    const rowsOfPairs = pairRows(m);
+    const pairOfFocal = new Map<number, number>();
+    rowsOfPairs.unit.forEach((u, r) => { if (q.treat[u] === (estimand === 'ATT' ? 1 : 0)) pairOfFocal.set(u, rowsOfPairs.pair[r] + 1); });
+    const matched: MatchedData | undefined = lean ? undefined : {
+      distance: Array.from(distance),
+      weights: Array.from(m.weights),
+      pair: Array.from(m.subclass, (f) => (f < 0 ? null : pairOfFocal.get(f) ?? null)),
+      pairRows: Array.from(rowsOfPairs.unit, (u, r) => ({ row: u, pair: rowsOfPairs.pair[r] + 1, weight: rowsOfPairs.weight[r] })),
+    };
     const treatedMatched = estimand === 'ATT' ? m.counts.focalMatched : m.counts.matchedOther;
     const controlMatched = estimand === 'ATT' ? m.counts.matchedOther : m.counts.focalMatched;
     return {
@@ -285,8 +309,9 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
       estimate: effect.test.estimate, se: effect.test.se, ci: effect.test.ciT, p: effect.test.pT,
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: m.counts.matchedRows, matchedTreated: treatedMatched, matchedControl: controlMatched, dropped: m.unmatchedFocal.length + m.discarded.length },
       inference: { se: effect.vcov, interval: 't', df: effect.test.df },
-      options: { ratio: m.options.ratio, replace: m.options.replace, caliper: m.options.caliper, caliperDistance: m.caliperDistance, order: m.options.order, exact: options.exact ?? [], discard: m.options.discard, distance: options.logitDistance ? 'logit' : 'probability', adjust: Boolean(options.adjust) },
+      options: { ratio: m.options.ratio, replace: m.options.replace, caliper: m.options.caliper, caliperDistance: m.caliperDistance, order: m.options.order, exact: options.exact ?? [], discard: m.options.discard, distance: options.logitDistance ? 'logit' : 'probability', adjust: Boolean(options.adjust), se: options.matchedSe ?? (m.options.replace ? 'pair-and-unit' : 'pair') },
       diagnostics: { warnings: dedupe(warnings), propensity, overlap, balance: lean ? undefined : { before: before.rows, after: balanced.rows, maxAbsSmdBefore: maxAbs(before.rows), maxAbsSmdAfter: maxAfter } },
+      ...(matched ? { matched } : {}),
     };
   }
   if (method === 'ipw') {
@@ -354,6 +379,30 @@ function clusterIds(column: Column): (number | string)[] {
 function exactKeys(table: DataTable, columns: string[]): string[] {
   const cols = columns.map((c) => getColumn(table, c));
   return Array.from({ length: table.n }, (_, i) => cols.map((c) => String(c[i])).join('\u0000'));
+}
+
+/**
+ * The matched sample as CSV (RFC 4180). Without replacement MatchIt's match.data(): one line per
+ * matched unit, `row` (1-based data row), the treatment, the outcome, distance, weights, subclass
+ * (the pair). With replacement get_matches(): one line per unit per pair, `row`, subclass, weights,
+ * the treatment, the outcome, distance.
+ */
+export function matchedDataCsv(q: CausalQuestion, estimate: EffectEstimate): string {
+  const data = estimate.matched;
+  if (!data) throw new UsageError('matched data exists only for --method matching');
+  const quote = (name: string) => (/[",\r\n]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name);
+  const number = (v: number) => String(v); // the shortest text that reads back as the same double
+  const lines: string[] = [];
+  if (estimate.options.replace) {
+    lines.push(['row', 'subclass', 'weights', quote(q.treatment), quote(q.outcome), 'distance'].join(','));
+    for (const r of data.pairRows) lines.push([r.row + 1, r.pair, number(r.weight), q.treat[r.row], number(q.y[r.row]), number(data.distance[r.row])].join(','));
+  } else {
+    lines.push(['row', quote(q.treatment), quote(q.outcome), 'distance', 'weights', 'subclass'].join(','));
+    data.weights.forEach((w, i) => {
+      if (w > 0) lines.push([i + 1, q.treat[i], number(q.y[i]), number(data.distance[i]), number(w), data.pair[i] ?? ''].join(','));
+    });
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** A question on a subset of rows (duplicates allowed, as in a bootstrap resample). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -27,8 +27,38 @@ test('cli effect --json prints one object with the contract fields, equal to R',
   assert.equal(out.estimand, 'ATT');
   assert.ok(Math.abs(out.estimate - reference().golden.b_nn_1to1_largest.att) < 1e-9);
   assert.equal(out.refutations[0].refuter, 'placebo');
-  const reg = JSON.parse(run(['effect', '--data', CSV, '--treatment', 'treat', '--outcome', 'y', '--confounders', CONF, '--method', 'regression', '--vcov', 'classical', '--json']).stdout);
+  const reg = JSON.parse(run(['effect', '--data', CSV, '--treatment', 'treat', '--outcome', 'y', '--confounders', CONF, '--method', 'regression', '--vcov', 'classical', '--constant-effect', '--json']).stdout);
   assert.ok(Math.abs(reg.se - reference().golden.g_regression_adjustment.treat.classical.se) / reg.se < 1e-9);
+});
+
+test('effect --matched-data writes MatchIt\'s match.data (get_matches with --replace), and never over a file', async () => {
+  const edges = JSON.parse(readFileSync(join(REFERENCE_DIR, 'edges.json'), 'utf8'));
+  const dir = tempDir();
+  const data = join(REFERENCE_DIR, 'edges.csv');
+  const args = ['effect', '--data', data, '--treatment', 'treat', '--outcome', 'y', '--confounders', 'b1,b2,b3,cat'];
+  const r = run([...args, '--matched-data', join(dir, 'matched.csv'), '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!('matched' in JSON.parse(r.stdout)), 'the per-unit data is in the file, not in --json');
+  const table = await readTable(join(dir, 'matched.csv'));
+  const rows = table.columns.get('row') as Float64Array;
+  const weights = table.columns.get('weights') as Float64Array;
+  const theirs = (edges.nearest_att.weights as number[]).map((w, i) => [i + 1, w]).filter(([, w]) => w > 0);
+  assert.deepEqual(Array.from(rows), theirs.map(([i]) => i), 'the matched units, in data order');
+  theirs.forEach(([, w], k) => assert.ok(Math.abs(weights[k] - w) < 1e-10));
+  // each pair holds one treated and one control unit
+  const subclass = table.columns.get('subclass') as Float64Array;
+  assert.equal(new Set(subclass).size, edges.meta.n_treated);
+  const replace = run([...args, '--replace', '--matched-data', join(dir, 'pairs.csv')], dir);
+  assert.equal(replace.code, 0, replace.stderr);
+  const pairs = await readTable(join(dir, 'pairs.csv'));
+  assert.equal(pairs.n, edges.nearest_att_replace.get_matches.rows, 'get_matches() rows: one per unit per pair');
+  assert.deepEqual(pairs.names, ['row', 'subclass', 'weights', 'treat', 'y', 'distance']);
+  const again = run([...args, '--matched-data', join(dir, 'matched.csv')], dir);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /--matched-data .*matched\.csv exists: nothing was changed/);
+  const wrong = run([...args, '--method', 'regression', '--matched-data', join(dir, 'x.csv')], dir);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--matched-data applies to --method matching/);
 });
 
 test('effect reads Parquet as it reads CSV', async () => {
