@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readCorpus, resolveCorpus, SkipLog, type Snippet } from '../src/corpus/index.ts';
 import { packagePath } from '../src/util/paths.ts';
+import { anchorEnv } from './anchors.ts';
 
 /** The default corpus (real Python and JavaScript), repeated to reach about `targetBytes` of code. */
 export async function realCode(targetBytes: number): Promise<Snippet[]> {
@@ -49,7 +50,7 @@ export interface TorchShape { kind: 'gpt' | 'gru'; vocab: number; batch: number;
 /** Tokens/s of PyTorch CPU (1 thread) training or scoring `shape`, or undefined (with the reason printed) when it fails. */
 export function torchAnchor(mode: 'train' | 'score' | 'score-stats', shape: TorchShape, seconds: number): number | undefined {
   const args = [shape.kind, shape.vocab, shape.batch, shape.context, shape.width ?? 0, shape.layers, shape.heads ?? 1, shape.embedding ?? 0, shape.units ?? 0, seconds].map(String);
-  const r = spawnSync('/usr/bin/python3', [packagePath('bench', 'torch_anchor.py'), mode, ...args], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', [packagePath('bench', 'torch_anchor.py'), mode, ...args], { encoding: 'utf8', env: anchorEnv() });
   if (r.status !== 0) {
     console.log(`PyTorch failed: ${(r.stderr ?? String(r.error)).slice(-300)}`);
     return undefined;

@@ -16,6 +16,7 @@ import { createModel } from '../src/train/models/index.ts';
 import { createRandom } from '../src/util/random.ts';
 import { packagePath } from '../src/util/paths.ts';
 import { printTable } from './common.ts';
+import { anchorEnv, bestBlas, describeBlas } from './anchors.ts';
 
 const A = { vocab: 4096, width: 256, layers: 4, heads: 4, context: 128 };
 const PROMPT = 64;
@@ -23,7 +24,7 @@ const NEW = 64;
 
 function torchGenerate(batch: number, threads: number, coretype: string | undefined, seconds: number): number | undefined {
   const args = [A.vocab, A.width, A.layers, A.heads, A.context, PROMPT, NEW, batch, threads, seconds].map(String);
-  const env = { ...process.env };
+  const env = anchorEnv();
   delete env.OPENBLAS_CORETYPE;
   if (coretype) env.OPENBLAS_CORETYPE = coretype;
   const r = spawnSync('/usr/bin/python3', [packagePath('bench', 'torch_generate.py'), ...args], { encoding: 'utf8', env });
@@ -79,7 +80,8 @@ export async function benchGenerate(): Promise<void> {
       }
       if (!haveTorch) continue;
       for (const threads of [1, 2]) {
-        for (const coretype of [undefined, 'SKYLAKEX', 'HASWELL']) {
+        // OpenBLAS's own detection and the probed best kernel (anchors.ts)
+        for (const coretype of [...new Set([undefined, bestBlas()?.coretype])]) {
           const rate = torchGenerate(batch, threads, coretype, seconds) ?? 0;
           if (rate > torch.rate) torch = { setting: `${threads} thread${threads > 1 ? 's' : ''}, OpenBLAS core ${coretype ?? 'detected'}`, rate };
         }
@@ -98,4 +100,5 @@ export async function benchGenerate(): Promise<void> {
   printTable(`greedy generation, GPT A (vocab ${A.vocab}, d ${A.width}, ${A.layers} layers, context ${A.context}), ${PROMPT}-token prompts, ${NEW} new tokens, generated tokens/s (best of ${rounds} alternating rounds over every setting)`,
     ['', 'codegen-eval (onnxruntime-node, KV cache)', 'its setting', `PyTorch ${torchVersion || '-'} (KV cache)`, 'its setting', 'ratio'], rows);
   console.log(`OpenBLAS as detected: ${(core.stdout + core.stderr).trim().split('\n')[0] || 'unknown'}`);
+  console.log(describeBlas());
 }

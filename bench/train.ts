@@ -9,6 +9,7 @@
  * onnxruntime-node does not load).
  */
 import { spawnSync } from 'node:child_process';
+import { anchorEnv, describeBlas } from './anchors.ts';
 import { fileURLToPath } from 'node:url';
 import { describeBackend, selectBackend, tf } from '../src/train/backend.ts';
 import { validateConfig, type ModelConfig } from '../src/train/config.ts';
@@ -61,12 +62,13 @@ async function ours(c: Case, seconds: number): Promise<number> {
 export async function benchTrain(): Promise<void> {
   const seconds = Number(process.env.BENCH_TRAIN_SECONDS ?? 15);
   const backend = await selectBackend((process.env.BENCH_BACKEND as 'wasm' | undefined) ?? 'auto');
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import time, torch\ntorch.set_num_threads(1)\na = torch.randn(512, 512)\nt0 = time.perf_counter()\nfor _ in range(20): a @ a\nprint(2 * 512**3 * 20 / (time.perf_counter() - t0) / 1e9)'], { encoding: 'utf8' });
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import time, torch\ntorch.set_num_threads(1)\na = torch.randn(512, 512)\nt0 = time.perf_counter()\nfor _ in range(20): a @ a\nprint(2 * 512**3 * 20 / (time.perf_counter() - t0) / 1e9)'], { encoding: 'utf8', env: anchorEnv() });
   const haveTorch = probe.status === 0;
   if (!haveTorch) console.log('PyTorch not found: apt-get install python3-torch libopenblas0-pthread for the anchor');
   else {
     const gflops = Number(probe.stdout.trim());
-    console.log(`PyTorch's matmul: ${gflops.toFixed(0)} GFLOP/s${gflops < 30 ? ' (the reference BLAS: apt-get install libopenblas0-pthread for the anchor measured in the issue)' : ''}`);
+    console.log(`PyTorch's matmul: ${gflops.toFixed(0)} GFLOP/s (float32, 1 thread)${gflops < 30 ? ' (the reference BLAS? apt-get install libopenblas0-pthread)' : ''}`);
+    console.log(describeBlas());
   }
   const rows: (string | number)[][] = [];
   for (const c of CASES) {

@@ -101,9 +101,9 @@ class CandidatePool {
   readonly places: Int32Array;
   private readonly right: Int32Array;
   private readonly left: Int32Array;
+  /** `units` in the order of their places (distance, ties in data order). */
   constructor(units: number[], distance: ArrayLike<number>, place: Int32Array) {
-    // units arrive in data order; sorting by place sorts by distance, ties in data order
-    this.sorted = Int32Array.from(units).sort((a, b) => place[a] - place[b]);
+    this.sorted = Int32Array.from(units);
     this.values = gather(distance, this.sorted);
     this.places = gatherInt(place, this.sorted);
     const m = units.length;
@@ -264,10 +264,19 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
   }
 
   // every unit's place in R's order(distance) (stable ascending), treated and discarded units included
+  const byDistance = argsort(distance);
   const place = new Int32Array(n);
-  argsort(distance).forEach((unit, r) => (place[unit] = r));
+  for (let r = 0; r < n; r++) place[byDistance[r]] = r;
+  // each pool's candidates in that order: one pass over the sorted units
+  const sortedOthers = new Map<string | number, number[]>();
+  for (const key of others.keys()) sortedOthers.set(key, []);
+  for (let r = 0; r < n; r++) {
+    const u = byDistance[r];
+    if (discarded[u] || treat[u] === focalArm) continue;
+    sortedOthers.get(options.exact ? options.exact[u] : 0)!.push(u);
+  }
   const pools = new Map<string | number, CandidatePool>();
-  for (const [key, units] of others) pools.set(key, new CandidatePool(units, distance, place));
+  for (const [key, units] of sortedOthers) pools.set(key, new CandidatePool(units, distance, place));
   const onlyPool = options.exact ? undefined : pools.get(0);
   const poolOf = (f: number) => onlyPool ?? pools.get(options.exact![f]);
   const F = focal.length;
