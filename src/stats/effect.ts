@@ -254,11 +254,16 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     const design = designMatrix(q.table, q.confounders, { intercept: false });
     const vcovName = options.cluster ? 'cluster' : options.vcov ?? 'HC3';
     const spec: VcovSpec = options.cluster ? { type: 'cluster', cluster: clusterIds(getColumn(q.table, options.cluster)) } : { type: options.vcov ?? 'HC3' };
-    const interactions = options.adjust ?? true;
+    // the interactions need each arm's slopes: with no more units in an arm than coefficients per arm, a
+    // default (not asked for) interaction model falls back to one effect, and says so
+    const perArm = design.names.filter((nm) => nm !== '(Intercept)').length + 1;
+    const thinArm = Math.min(q.nTreated, q.nControl) <= perArm;
+    const interactions = options.adjust ?? !thinArm;
+    if (options.adjust === undefined && thinArm && q.confounders.length > 0) warnings.push(`too few units in the smaller arm (${Math.min(q.nTreated, q.nControl)}) to fit its own slopes on ${perArm - 1} confounder terms: the model assumes a constant effect (y ~ treat + confounders)`);
     const population = interactions && !options.sampleEffect;
     const r = gComputation({ y: q.y, treat: q.treat, covariates: design, target: estimand, interactions, population, vcov: spec, level });
     warnings.push(...r.fit.warnings);
-    if (!interactions && q.confounders.length > 0) warnings.push(`the outcome model has no treatment-confounder interactions: the estimate is the ${estimand} only if the effect is the same for every unit (drop the constant-effect option for the robust default, Lin 2013)`);
+    if (!interactions && q.confounders.length > 0 && !(options.adjust === undefined && thinArm)) warnings.push(`the outcome model has no treatment-confounder interactions: the estimate is the ${estimand} only if the effect is the same for every unit (drop the constant-effect option for the robust default, Lin 2013)`);
     return {
       ...base,
       estimate: r.test.estimate, se: r.test.se, ci: r.test.ciT, p: r.test.pT,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { causalQuestion, estimateEffect, propensityScores } from '../../src/stats/effect.ts';
 import { matchedEffect } from '../../src/stats/matchedEffect.ts';
 import { matchesOf, nearestNeighbourMatch, type MatchOptions } from '../../src/stats/matching.ts';
-import { readCsv } from '../../src/stats/table.ts';
+import { readCsv, tableFromColumns } from '../../src/stats/table.ts';
 import { stratify } from '../../src/stats/stratification.ts';
 import { close, closeAll, REFERENCE_DIR } from './golden.ts';
 
@@ -125,4 +125,12 @@ test('regression: the ATE by default allows a heterogeneous effect (Lin 2013), a
   close(constant.estimate, edges.regression_ate.constant.estimate, 1e-10, 'constant-effect ATE');
   close(constant.se, edges.regression_ate.constant.se_hc3, 1e-9, 'constant-effect HC3 SE');
   assert.ok(constant.diagnostics.warnings.some((w) => /only if the effect is the same for every unit/.test(w)));
+});
+
+test('regression: an arm too small for its own slopes falls back to a constant effect, and says so; asked-for interactions are not dropped', () => {
+  const small = causalQuestion(tableFromColumns({ t: [1, 1, 0, 0, 0, 0, 0], x: [1, 2, 1, 2, 3, 4, 5], y: [3, 5, 1, 2, 2.5, 4, 5.5] }), { treatment: 't', outcome: 'y', confounders: ['x'] });
+  const r = estimateEffect(small, { method: 'regression' });
+  assert.equal(r.options.interactions, false);
+  assert.ok(r.diagnostics.warnings.some((w) => /too few units in the smaller arm \(2\).*constant effect/.test(w)), r.diagnostics.warnings.join('\n'));
+  assert.equal(estimateEffect(small, { method: 'regression', adjust: true }).options.interactions, true);
 });
