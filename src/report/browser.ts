@@ -4,11 +4,10 @@
  * last the build that ships inside the optional npm package @sparticuz/chromium (Linux x64), which is
  * unpacked once into the user's cache folder. puppeteer itself is installed without its download.
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { brotliDecompressSync, createBrotliDecompress } from 'node:zlib';
 import type { Browser } from 'puppeteer';
@@ -144,8 +143,17 @@ export async function unpackBundledChromium(bundled: { packageDir: string; versi
 export async function launchBrowser(choice: BrowserChoice, log?: (line: string) => void): Promise<Browser> {
   const puppeteer = (await import('puppeteer')).default;
   if (choice.kind === 'executable') return puppeteer.launch({ executablePath: choice.path, headless: true, args: CHROMIUM_FLAGS });
-  const dir = await unpackBundledChromium(choice, log);
+  let dir: string;
+  try {
+    dir = await unpackBundledChromium(choice, log);
+  } catch (error) {
+    throw new UserError(`could not unpack the npm-bundled Chromium (about 220 MB) into the cache folder: ${(error as Error).message}`, { hint: 'free disk space there, point XDG_CACHE_HOME at a folder with room, or install a system Chromium (Debian/Ubuntu: sudo apt install chromium); scores are cached, so a rerun is quick' });
+  }
   const env: Record<string, string | undefined> = { ...process.env, LD_LIBRARY_PATH: [join(dir, 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter) };
   if (!existsSync('/etc/fonts/fonts.conf')) env.FONTCONFIG_PATH = dir;
-  return puppeteer.launch({ executablePath: join(dir, 'chromium'), headless: 'shell', args: [...CHROMIUM_FLAGS.filter((f) => f !== '--headless'), '--no-zygote'], env: env as Record<string, string> });
+  try {
+    return await puppeteer.launch({ executablePath: join(dir, 'chromium'), headless: 'shell', args: [...CHROMIUM_FLAGS.filter((f) => f !== '--headless'), '--no-zygote'], env: env as Record<string, string> });
+  } catch (error) {
+    throw new UserError(`the npm-bundled Chromium in ${dir} did not start: ${(error as Error).message.split('\n')[0]}`, { hint: 'install a system Chromium (Debian/Ubuntu: sudo apt install chromium) or set CODEGEN_EVAL_CHROMIUM=/path/to/chrome; --no-pdf writes the rest of the report' });
+  }
 }
