@@ -32,16 +32,16 @@ export function effectCommand(io: CliIO): Command {
     .option('--categorical <columns>', 'columns to read as categories although their values are numbers (codes)', list, [])
     .addOption(new Option('--method <method>', 'estimator').choices(['matching', 'regression', 'ipw', 'aipw', 'stratification']).default('matching'))
     .addOption(new Option('--estimand <estimand>', 'ATT, ATE or ATC (default: ATT for matching, else ATE)').choices(['ATT', 'ATE', 'ATC']))
-    .option('--ratio <k>', 'matching: controls per treated unit', parsePositiveInt)
+    .option('--ratio <k>', 'matching: units of the other group per focal unit (default 1)', parsePositiveInt)
     .option('--caliper <sd>', 'matching: caliper in standard deviations of the propensity score', parseNumber)
     .option('--replace', 'matching: with replacement')
     .addOption(new Option('--order <order>', "matching: order in which the focal units are matched (default, as MatchIt: largest score first for the ATT, smallest for the ATC)").choices(['largest', 'smallest', 'data', 'random']))
     .option('--exact <columns>', 'matching: columns that must be equal within a match', list)
     .addOption(new Option('--discard <arm>', 'matching: drop units outside common support').choices(['none', 'treated', 'control', 'both']))
     .option('--logit', 'matching: distance on the logit of the propensity score')
-    .option('--adjust', 'matching: covariate-adjusted g-computation after matching; regression: treatment-confounder interactions (the default)')
+    .option('--adjust', 'matching: covariate-adjusted g-computation after matching; regression: treatment-confounder interactions (its default already)')
     .addOption(new Option('--se <type>', "matching: standard error; default 'pair' (cluster by matched pair) without replacement, 'pair-and-unit' (get_matches rows clustered by pair and unit) with replacement, as MatchIt's vignette recommends").choices(['pair', 'pair-and-unit', 'HC3']))
-    .option('--matched-data <file>', "matching: write the matched sample as CSV (MatchIt's match.data; get_matches with --replace)")
+    .option('--matched-data <file>', "matching: write the matched sample as CSV: row (in the data file), every data column, distance, weights, subclass (MatchIt's match.data; with --replace get_matches: a line per unit per pair)")
     .option('--constant-effect', 'regression: no treatment-confounder interactions (y ~ treat + confounders): assumes the effect is the same for every unit')
     .option('--sample-effect', "regression: the SE of the effect averaged over this sample's confounders (Lin 2013), not the population's")
     .addOption(new Option('--vcov <type>', 'regression: standard errors').choices(['classical', 'HC0', 'HC1', 'HC2', 'HC3']))
@@ -49,8 +49,8 @@ export function effectCommand(io: CliIO): Command {
     .option('--trim <a>', "ipw, aipw: drop units with propensity outside [a, 1-a]; 'crump': the optimal threshold of Crump et al. 2009", (v: string) => (v === 'crump' ? 'crump' as const : parseNumber(v)))
     .option('--stabilise', 'ipw: stabilised weights')
     .option('--horvitz-thompson', 'ipw: unnormalised (Horvitz-Thompson) instead of Hajek')
-    .option('--strata <k>', 'stratification: number of strata', parsePositiveInt)
-    .addOption(new Option('--strata-cuts <whose>', "stratification: cut at quantiles of the focal group's scores (treated for the ATT, control for the ATC; MatchIt's rule, the default) or of all units'").choices(['focal', 'all']))
+    .option('--strata <k>', 'stratification: number of strata (default 5; MatchIt: 6)', parsePositiveInt)
+    .addOption(new Option('--strata-cuts <whose>', "stratification: cut points at quantiles of the focal group's scores (treated for the ATT, control for the ATC, all units for the ATE: MatchIt's rule, the default) or of all units' for every estimand").choices(['focal', 'all']))
     .option('--bootstrap <n>', 'bootstrap the whole estimation n times (SE and interval from the bootstrap)', parsePositiveInt)
     .option('--bca', 'bootstrap: bias-corrected and accelerated interval instead of percentile')
     .option('--refute <names>', `refutation tests, comma-separated (${REFUTERS.join(', ')})`, list, [])
@@ -81,6 +81,8 @@ export function effectCommand(io: CliIO): Command {
       if (opts.caliper !== undefined && !(opts.caliper > 0)) throw new UsageError(`--caliper must be a positive number of standard deviations, got ${opts.caliper}`);
       if (opts.bootstrap !== undefined && opts.bootstrap < 2) throw new UsageError(`--bootstrap needs at least 2 replicates, got ${opts.bootstrap}`, 'use --bootstrap 1000 or so');
       if (!(opts.level > 0 && opts.level < 1)) throw new UsageError('--level must lie between 0 and 1');
+      if (opts.bca && opts.bootstrap === undefined) throw new UsageError('--bca chooses the bootstrap interval: it needs --bootstrap N');
+      if (opts.simulations !== undefined && opts.refute.length === 0) throw new UsageError("--simulations sets the refutations' simulations: it needs --refute", `e.g. --refute placebo --simulations ${opts.simulations}`);
       if (opts.constantEffect && opts.adjust) throw new UsageError('--constant-effect and --adjust contradict each other', 'interactions are the default for regression: drop --adjust');
       if (opts.constantEffect && opts.sampleEffect) throw new UsageError('--sample-effect is about the interactions model, which --constant-effect drops');
       if (opts.se === 'pair' && opts.replace) throw new UsageError('--se pair needs matching without replacement: with --replace a control can be in several pairs', 'use the default (pair-and-unit) or --se HC3');
@@ -109,6 +111,7 @@ export function effectCommand(io: CliIO): Command {
       const pct = Math.round(estimate.level * 100);
       io.out(`${estimate.estimand} of ${opts.treatment} on ${opts.outcome} by ${estimate.method}: ${fixed(estimate.estimate, 4)} (${pct}% CI ${fixed(estimate.ci[0], 4)} to ${fixed(estimate.ci[1], 4)}), SE ${fixed(estimate.se, 4)}, ${formatP(estimate.p)}`);
       io.out(`  units: ${estimate.n.total} (${estimate.n.treated} treated, ${estimate.n.control} control); used ${estimate.n.used}${estimate.n.matchedTreated !== undefined ? ` (matched ${estimate.n.matchedTreated} treated, ${estimate.n.matchedControl} control)` : ''}; dropped ${estimate.n.dropped}`);
+      if (typeof estimate.options.outcomeModel === 'string') io.out(`  outcome model: ${estimate.options.outcomeModel}`);
       io.out(`  standard error: ${estimate.inference.se}; interval: ${estimate.inference.interval}${estimate.inference.df !== null ? ` with ${fixed(estimate.inference.df, 0)} df` : ''}`);
       const balance = estimate.diagnostics.balance;
       if (balance) {

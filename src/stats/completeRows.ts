@@ -56,6 +56,7 @@ export function completeRows(table: DataTable, columns: readonly string[]): Comp
   const out: DataTable = {
     n: rows.length, names: table.names, columns: columnsOut, source: table.source,
     lines: table.lines ? Int32Array.from(rows, (i) => table.lines![i]) : undefined,
+    dataRows: Int32Array.from(rows, (i) => table.dataRows?.[i] ?? i),
     strays: strays.size ? strays : undefined,
   };
   const detail = Object.entries(byColumn).map(([name, count]) => `${name}: ${count}`).join(', ');

@@ -263,12 +263,12 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     const population = interactions && !options.sampleEffect;
     const r = gComputation({ y: q.y, treat: q.treat, covariates: design, target: estimand, interactions, population, vcov: spec, level });
     warnings.push(...r.fit.warnings);
-    if (!interactions && q.confounders.length > 0 && !(options.adjust === undefined && thinArm)) warnings.push(`the outcome model has no treatment-confounder interactions: the estimate is the ${estimand} only if the effect is the same for every unit (drop the constant-effect option for the robust default, Lin 2013)`);
+    if (!interactions && q.confounders.length > 0 && !(options.adjust === undefined && thinArm)) warnings.push(`the outcome model has no treatment-confounder interactions: the estimate is the ${estimand} only if the effect is the same for every unit (the default model, with interactions, Lin 2013, does not assume this)`);
     return {
       ...base,
       estimate: r.test.estimate, se: r.test.se, ci: r.test.ciT, p: r.test.pT,
       n: { total: q.n, treated: q.nTreated, control: q.nControl, used: q.n, dropped: 0 },
-      inference: { se: `${vcovName === 'cluster' ? `cluster-robust by ${options.cluster} (vcovCL: HC1, G/(G-1))` : vcovName}${population ? ', plus the sampling variance of the confounder means (the population\'s average effect)' : interactions && q.confounders.length > 0 ? ' (Lin 2013: the average effect at this sample\'s confounders)' : ''}`, interval: 't', df: r.test.df },
+      inference: { se: `${vcovName === 'cluster' ? `cluster-robust by ${options.cluster} (vcovCL: HC1, G/(G-1))` : vcovName}${population ? `, plus the sampling variance of the confounder means (the ${estimand} of the population the data was drawn from)` : interactions && q.confounders.length > 0 ? ' (Lin 2013: the average effect at this sample\'s confounders)' : ''}`, interval: 't', df: r.test.df },
       options: { vcov: vcovName, population, cluster: options.cluster ?? null, interactions, outcomeModel: interactions ? 'y ~ treat * confounders: g-computation with treatment-confounder interactions (Lin 2013), consistent when the effect varies' : 'y ~ treat + confounders: assumes a constant effect' },
       diagnostics: { warnings: dedupe(warnings) },
     };
@@ -387,24 +387,30 @@ function exactKeys(table: DataTable, columns: string[]): string[] {
 }
 
 /**
- * The matched sample as CSV (RFC 4180). Without replacement MatchIt's match.data(): one line per
- * matched unit, `row` (1-based data row), the treatment, the outcome, distance, weights, subclass
- * (the pair). With replacement get_matches(): one line per unit per pair, `row`, subclass, weights,
- * the treatment, the outcome, distance.
+ * The matched sample as CSV (RFC 4180), with every column of the data. Without replacement MatchIt's
+ * match.data(): one line per matched unit: `row` (its 1-based row in the data file as read, before any
+ * rows were dropped), the data's columns, then `distance`, `weights` and `subclass` (the pair). With
+ * replacement get_matches(): one line per unit per pair, in pair order, the same columns, `weights`
+ * being the row's (1 for the focal unit, 1/k for each of its k matches).
  */
 export function matchedDataCsv(q: CausalQuestion, estimate: EffectEstimate): string {
   const data = estimate.matched;
   if (!data) throw new UsageError('matched data exists only for --method matching');
-  const quote = (name: string) => (/[",\r\n]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name);
-  const number = (v: number) => String(v); // the shortest text that reads back as the same double
-  const lines: string[] = [];
+  const field = (v: string) => (/[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v);
+  const reserved = new Set(['row', 'distance', 'weights', 'subclass']);
+  const names = q.table.names.filter((nm) => !reserved.has(nm));
+  const clash = q.table.names.filter((nm) => reserved.has(nm));
+  if (clash.length) throw new UsageError(`the data has a column named ${clash.map((c) => `'${c}'`).join(', ')}, which the matched data adds`, 'rename that column in the data');
+  const columns = names.map((nm) => q.table.columns.get(nm)!);
+  // String(number) is the shortest text that reads back as the same double
+  const cells = (i: number) => columns.map((c) => { const v = c[i]; return v === null || (typeof v === 'number' && Number.isNaN(v)) ? '' : typeof v === 'number' ? String(v) : field(v); });
+  const dataRow = (i: number) => (q.table.dataRows?.[i] ?? i) + 1;
+  const lines = [['row', ...names.map(field), 'distance', 'weights', 'subclass'].join(',')];
   if (estimate.options.replace) {
-    lines.push(['row', 'subclass', 'weights', quote(q.treatment), quote(q.outcome), 'distance'].join(','));
-    for (const r of data.pairRows) lines.push([r.row + 1, r.pair, number(r.weight), q.treat[r.row], number(q.y[r.row]), number(data.distance[r.row])].join(','));
+    for (const r of data.pairRows) lines.push([dataRow(r.row), ...cells(r.row), String(data.distance[r.row]), String(r.weight), r.pair].join(','));
   } else {
-    lines.push(['row', quote(q.treatment), quote(q.outcome), 'distance', 'weights', 'subclass'].join(','));
     data.weights.forEach((w, i) => {
-      if (w > 0) lines.push([i + 1, q.treat[i], number(q.y[i]), number(data.distance[i]), number(w), data.pair[i] ?? ''].join(','));
+      if (w > 0) lines.push([dataRow(i), ...cells(i), String(data.distance[i]), String(w), data.pair[i] ?? ''].join(','));
     });
   }
   return `${lines.join('\n')}\n`;

@@ -17,6 +17,8 @@ export interface DataTable {
   source?: string;
   /** The file line of each data row (CSV), for error messages. */
   lines?: Int32Array;
+  /** Each row's 0-based row in the data as read, when rows were dropped (na: 'drop'); else the row itself. */
+  dataRows?: Int32Array;
   /** Columns that are numbers but for a few values (CSV): using one is an error naming them. */
   strays?: Map<string, StrayValues>;
 }

@@ -100,7 +100,7 @@ export function checkOutputFile(path: string, options: { what: string; inputs?: 
   const target = resolve(path);
   const flag = options.flag ?? '--out';
   for (const input of options.inputs ?? []) {
-    if (inside(resolve(input), target) || resolve(input) === target) throw new UserError(`${flag} ${path} would overwrite the input ${input}`, { hint: `write the ${options.what} to a new file` });
+    if (resolve(input) === target) throw new UserError(`${flag} ${path} would overwrite the input ${input}`, { hint: `write the ${options.what} to a new file` });
   }
   if (existsSync(target)) {
     throw new UserError(`${flag} ${path} exists${statSync(target).isDirectory() ? ' and is a folder' : ''}: nothing was changed`, { hint: `name a new file for the ${options.what}, or delete ${path} yourself first` });

@@ -52,13 +52,28 @@ test('effect --matched-data writes MatchIt\'s match.data (get_matches with --rep
   assert.equal(replace.code, 0, replace.stderr);
   const pairs = await readTable(join(dir, 'pairs.csv'));
   assert.equal(pairs.n, edges.nearest_att_replace.get_matches.rows, 'get_matches() rows: one per unit per pair');
-  assert.deepEqual(pairs.names, ['row', 'subclass', 'weights', 'treat', 'y', 'distance']);
+  assert.deepEqual(pairs.names, ['row', 'id', 'b1', 'b2', 'b3', 'cat', 'treat', 'y', 'distance', 'weights', 'subclass']);
+  assert.deepEqual(table.names, pairs.names, 'every data column, as match.data() has them');
+  // after --na drop, `row` is still the row in the data file: the ids say so
+  const lines = readFileSync(data, 'utf8').trim().split('\n');
+  const holed = join(dir, 'holed.csv');
+  writeFileSync(holed, `${[lines[0], lines[1].replace(/^(\d+),\d/, '$1,'), ...lines.slice(2)].join('\n')}\n`);
+  const dropped = run(['effect', '--data', holed, '--treatment', 'treat', '--outcome', 'y', '--confounders', 'b1,b2,b3,cat', '--na', 'drop', '--matched-data', join(dir, 'after-drop.csv')], dir);
+  assert.equal(dropped.code, 0, dropped.stderr);
+  const afterDrop = await readTable(join(dir, 'after-drop.csv'));
+  assert.deepEqual(Array.from(afterDrop.columns.get('row') as Float64Array), Array.from(afterDrop.columns.get('id') as Float64Array), 'row = id = the row in the file');
   const again = run([...args, '--matched-data', join(dir, 'matched.csv')], dir);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /--matched-data .*matched\.csv exists: nothing was changed/);
   const wrong = run([...args, '--method', 'regression', '--matched-data', join(dir, 'x.csv')], dir);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--matched-data applies to --method matching/);
+  const folder = run([...args, '--matched-data', dir], dir);
+  assert.equal(folder.code, 1);
+  assert.match(folder.stderr, /exists and is a folder: nothing was changed/);
+  const bca = run([...args, '--bca'], dir);
+  assert.equal(bca.code, 2);
+  assert.match(bca.stderr, /--bca .* needs --bootstrap/);
 });
 
 test('effect reads Parquet as it reads CSV', async () => {
