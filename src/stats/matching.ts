@@ -341,7 +341,7 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
   let available = 0;
   for (const units of others.values()) available += units.length;
   if (!replace && F * ratio > available) {
-    warnings.push(`fewer ${focalArm ? 'control' : 'treated'} units than ${focalArm ? 'treated' : 'control'} units times the ratio: some got fewer matches`);
+    warnings.push(`${available} ${focalArm ? 'control' : 'treated'} units for ${F} ${focalArm ? 'treated' : 'control'} units times the ratio ${ratio}: matching without replacement runs out, so some ${focalArm ? 'treated' : 'control'} units got fewer matches or none (matching with replacement does not run out)`);
   }
   // normalise within each group: positive weights sum to their count
   const sum = [0, 0];
