@@ -353,7 +353,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     files.push(join(out, 'results.json'));
     let browserVersion: string | null = null;
     if (browser) {
-      log('printing the PDF with Chromium');
+      log(`printing the PDF with Chromium (${browser.kind === 'bundled' ? `the npm-bundled ${browser.version}` : `${browser.from === 'system' || browser.from === 'PATH' ? 'system' : browser.from}: ${browser.path}`})`);
       browserVersion = await printPdf(htmlFile, join(stage, 'report.pdf'), { browser, log });
       files.push(join(out, 'report.pdf'));
     }

@@ -89,6 +89,8 @@ export function stratify(y: ArrayLike<number>, treat: ArrayLike<number>, ps: Arr
     }
     strata.push({ lower: s.lo, upper: s.hi, nTreated: s.t.length, nControl: s.c.length, effect });
   }
+  const empty = sums.filter((s) => s.t.length + s.c.length === 0).length;
+  if (empty > 0) warnings.push(`${empty} of ${k} strata are empty: the scores take too few distinct values for ${k} strata; use fewer`);
   if (singles.length > 0) warnings.push(`${singles.join('; ')}: a single unit's variance cannot be estimated and counts as 0, so the SE is too small; use fewer strata`);
   if (dropped > 0) warnings.push(`${dropped} units in strata without both treated and control units were left out (poor overlap)`);
   if (parts.length === 0 || total === 0) throw new UserError('no stratum has both treated and control units', { hint: 'use fewer strata, or check overlap of the propensity scores' });

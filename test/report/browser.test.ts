@@ -79,6 +79,7 @@ test('with no system Chromium, the main job `report --model demo` writes report.
   const result = spawnSync(command, rest, { cwd: ROOT, env, encoding: 'utf8', timeout: 300_000 });
   assert.equal(result.status, 0, result.stderr);
   if (hiding?.hidden.length) assert.ok(!result.stderr.includes('no Chromium found'), result.stderr);
+  assert.match(result.stderr, /printing the PDF with Chromium \(the npm-bundled 143\.0\.4\)/);
   assert.match(result.stderr, /unpacking the npm-bundled Chromium 143\.0\.4 into .*cache.codegen-eval.chromium-143\.0\.4/);
   const pdf = join(dir, 'report', 'report.pdf');
   assert.ok(existsSync(pdf), `report.pdf written (${readdirSync(join(dir, 'report')).join(', ')})`);

@@ -110,6 +110,10 @@ test('subclassification: cuts at all units\' quantiles on request, named in the 
   // the ATC's first stratum holds one treated unit (see n_treated_per_subclass)
   const atc = stratify(question.y, question.treat, ps, { strata: 4, estimand: 'ATC' });
   assert.ok(atc.warnings.some((w) => /stratum 1 has a single treated unit: .* SE is too small/.test(w)), atc.warnings.join('\n'));
+  // 24 distinct scores cannot fill 60 strata: said, not hidden in the strata list
+  const many = stratify(question.y, question.treat, ps, { strata: 60, estimand: 'ATE' });
+  assert.ok(many.warnings.some((w) => /of 60 strata are empty: the scores take too few distinct values/.test(w)), many.warnings.join('\n'));
+  assert.ok(!atc.warnings.some((w) => /strata are empty/.test(w)));
 });
 
 test('regression: the ATE by default allows a heterogeneous effect (Lin 2013), and says so', () => {
