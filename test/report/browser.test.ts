@@ -66,7 +66,13 @@ function hidingSystemBrowsers(): { prefix: string[]; hidden: string[] } | null {
   return { prefix: ['unshare', '-m', 'sh', '-c', `${mounts} && exec "$@"`, 'sh'], hidden: present };
 }
 
-test('with no system Chromium, the main job `report --model demo` writes report.pdf with the npm-bundled one', { skip: !onLinuxX64 && 'the npm-bundled Chromium is built for Linux x64 only' }, () => {
+test('with no system Chromium, the main job `report --model demo` writes report.pdf with the npm-bundled one', () => {
+  // the bundled build exists for Linux x64 only: elsewhere a user's run says so, and CI (which must check this) fails
+  if (!onLinuxX64) {
+    assert.ok(process.env.CI !== 'true', `the npm-bundled Chromium is built for Linux x64 only; this is ${process.platform} ${process.arch} under CI=true`);
+    console.warn('PART NOT CHECKED: the npm-bundled Chromium is built for Linux x64 only');
+    return;
+  }
   assert.ok(bundledChromium(), 'npm install puts @sparticuz/chromium in node_modules');
   const dir = tempDir('cge-bundled-');
   const hiding = hidingSystemBrowsers();
