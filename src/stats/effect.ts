@@ -298,15 +298,7 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     const balanced = after(m.weights, m.options.replace ? undefined : m.subclass);
     const maxAfter = maxAbs(balanced.rows);
     if (maxAfter !== null && maxAfter > 0.1) warnings.push(`imbalance after matching: a confounder's standardised mean difference is ${maxAfter.toFixed(2)} (above 0.1); consider a caliper, ratio or --adjust`);
-    const rowsOfPairs = pairRows(m);
-    const pairOfFocal = new Map<number, number>();
-    rowsOfPairs.unit.forEach((u, r) => { if (q.treat[u] === (estimand === 'ATT' ? 1 : 0)) pairOfFocal.set(u, rowsOfPairs.pair[r] + 1); });
-    const matched: MatchedData | undefined = lean ? undefined : {
-      distance: Array.from(distance),
-      weights: Array.from(m.weights),
-      pair: Array.from(m.subclass, (f) => (f < 0 ? null : pairOfFocal.get(f) ?? null)),
-      pairRows: Array.from(rowsOfPairs.unit, (u, r) => ({ row: u, pair: rowsOfPairs.pair[r] + 1, weight: rowsOfPairs.weight[r] })),
-    };
+    const matched = lean ? undefined : matchedData(m, distance);
     const treatedMatched = estimand === 'ATT' ? m.counts.focalMatched : m.counts.matchedOther;
     const controlMatched = estimand === 'ATT' ? m.counts.matchedOther : m.counts.focalMatched;
     return {
@@ -368,6 +360,20 @@ function estimateOnce(q: CausalQuestion, options: EstimateOptions, lean = false)
     };
   }
   throw new UsageError(`unknown method '${String(method)}'`, 'use matching, regression, ipw, aipw or stratification');
+}
+
+/** The matched sample of a match (only for full estimates: the bootstrap and the refuters skip it). */
+function matchedData(m: ReturnType<typeof nearestNeighbourMatch>, distance: Float64Array): MatchedData {
+  const rows = pairRows(m);
+  // each pair is numbered by its focal unit, the first of its rows
+  const pairOfFocal = new Map<number, number>();
+  rows.unit.forEach((u, r) => { if (r === 0 || rows.pair[r] !== rows.pair[r - 1]) pairOfFocal.set(u, rows.pair[r] + 1); });
+  return {
+    distance: Array.from(distance),
+    weights: Array.from(m.weights),
+    pair: Array.from(m.subclass, (f) => (f < 0 ? null : pairOfFocal.get(f) ?? null)),
+    pairRows: Array.from(rows.unit, (u, r) => ({ row: u, pair: rows.pair[r] + 1, weight: rows.weight[r] })),
+  };
 }
 
 function dedupe(list: string[]): string[] {

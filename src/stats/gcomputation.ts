@@ -98,16 +98,24 @@ export function gComputation(input: GComputationInput): GComputationResult {
   }
   if (input.population && interactions && p > 0) {
     if (w) throw new Error('the population SE of g-computation is for unweighted fits');
-    const target: number[] = [];
-    for (let r = 0; r < m; r++) if (input.target === 'ATE' || treat[rows[r]] === (input.target === 'ATT' ? 1 : 0)) target.push(r);
-    // b' S_X b / m = var(sum_j b_j x_j) / m over the target rows
-    const combined = target.map((r) => covCols.reduce((acc, _c, c) => {
-      const gi = fit.names.indexOf(`treat:${covCols[c].name}`);
-      return gi < 0 ? acc : acc + fit.coefficients[gi] * X[(2 + c) * m + r];
-    }, 0));
-    const mean = combined.reduce((a, b) => a + b, 0) / combined.length;
-    const sampleVariance = combined.reduce((a, b) => a + (b - mean) ** 2, 0) / (combined.length - 1);
-    variance += sampleVariance / combined.length;
+    // b' S_X b / m = var(sum_j b_j x_j) / m over the m target rows (Welford's one-pass variance)
+    const b = covCols.map(({ name }) => {
+      const gi = fit.names.indexOf(`treat:${name}`);
+      return gi < 0 ? 0 : fit.coefficients[gi];
+    });
+    let count = 0;
+    let mean = 0;
+    let m2 = 0;
+    for (let r = 0; r < m; r++) {
+      if (input.target !== 'ATE' && treat[rows[r]] !== (input.target === 'ATT' ? 1 : 0)) continue;
+      let v = 0;
+      for (let c = 0; c < p; c++) v += b[c] * X[(2 + c) * m + r];
+      count++;
+      const d = v - mean;
+      mean += d / count;
+      m2 += d * (v - mean);
+    }
+    variance += m2 / (count - 1) / count;
   }
   return { test: coefficientTest(estimate, Math.sqrt(variance), fit.dfResidual, input.level ?? 0.95), fit, nRows: m };
 }

@@ -223,20 +223,21 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
     }
   }
   const focal: number[] = [];
+  for (let i = 0; i < n; i++) if (!discarded[i] && treat[i] === focalArm) focal.push(i);
+  // every unit's place in R's order(distance) (stable ascending), treated and discarded units included
+  const byDistance = argsort(distance);
+  const place = new Int32Array(n);
+  for (let r = 0; r < n; r++) place[byDistance[r]] = r;
+  // the other arm's units per exact-matching group, in that order: one pass over the sorted units
   const others = new Map<string | number, number[]>();
-  const single: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (discarded[i]) continue;
-    if (treat[i] === focalArm) focal.push(i);
-    else if (!options.exact) single.push(i);
-    else {
-      const key = options.exact[i];
-      const list = others.get(key);
-      if (list) list.push(i);
-      else others.set(key, [i]);
-    }
+  for (let r = 0; r < n; r++) {
+    const u = byDistance[r];
+    if (discarded[u] || treat[u] === focalArm) continue;
+    const key = options.exact ? options.exact[u] : 0;
+    const list = others.get(key);
+    if (list) list.push(u);
+    else others.set(key, [u]);
   }
-  if (!options.exact && single.length > 0) others.set(0, single);
   if (focal.length === 0) throw new NoMatchesError(`no ${focalArm ? 'treated' : 'control'} units to match`);
   if (others.size === 0) throw new NoMatchesError(`no ${focalArm ? 'control' : 'treated'} units to match with`);
 
@@ -263,20 +264,8 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
     }
   }
 
-  // every unit's place in R's order(distance) (stable ascending), treated and discarded units included
-  const byDistance = argsort(distance);
-  const place = new Int32Array(n);
-  for (let r = 0; r < n; r++) place[byDistance[r]] = r;
-  // each pool's candidates in that order: one pass over the sorted units
-  const sortedOthers = new Map<string | number, number[]>();
-  for (const key of others.keys()) sortedOthers.set(key, []);
-  for (let r = 0; r < n; r++) {
-    const u = byDistance[r];
-    if (discarded[u] || treat[u] === focalArm) continue;
-    sortedOthers.get(options.exact ? options.exact[u] : 0)!.push(u);
-  }
   const pools = new Map<string | number, CandidatePool>();
-  for (const [key, units] of sortedOthers) pools.set(key, new CandidatePool(units, distance, place));
+  for (const [key, units] of others) pools.set(key, new CandidatePool(units, distance, place));
   const onlyPool = options.exact ? undefined : pools.get(0);
   const poolOf = (f: number) => onlyPool ?? pools.get(options.exact![f]);
   const F = focal.length;
