@@ -84,6 +84,12 @@ export function findBrowser(options: FindBrowserOptions = {}): BrowserChoice | n
   return bundled ? { kind: 'bundled', ...bundled } : null;
 }
 
+/** The choice in words, for logs: 'the npm-bundled 143.0.4', 'system: /usr/bin/chromium', '$CODEGEN_EVAL_CHROMIUM: /opt/chrome'. */
+export function describeBrowser(choice: BrowserChoice): string {
+  if (choice.kind === 'bundled') return `the npm-bundled ${choice.version}`;
+  return `${choice.from === 'PATH' ? 'system' : choice.from}: ${choice.path}`;
+}
+
 export const NO_BROWSER_HINT = 'run npm install (it installs the npm-bundled Chromium on Linux x64), install one (Debian/Ubuntu: sudo apt install chromium; macOS: Google Chrome) or set CODEGEN_EVAL_CHROMIUM=/path/to/chrome';
 
 /** The folder the bundled build is unpacked into: $XDG_CACHE_HOME or ~/.cache, else the temporary folder. */

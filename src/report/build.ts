@@ -36,7 +36,7 @@ import { adjustAll, analyzeModel, TOKENS_AFTER_EDIT, type ModelAnalysis } from '
 import { takeFigureWarnings, decompositionSpec, distributionSpec, nodeTypeSpec, lovePlotSpec, overlapSpec, observationalForestSpec, pairedForestSpec, renderSvg } from './figures.ts';
 import { latexTables } from './latex.ts';
 import { findBrowser, printPdf } from './pdf.ts';
-import { NO_BROWSER_HINT } from './browser.ts';
+import { describeBrowser, NO_BROWSER_HINT } from './browser.ts';
 import { embeddedFontCss } from './fonts.ts';
 import { compareModels, type ModelDifference } from './compare.ts';
 
@@ -353,7 +353,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     files.push(join(out, 'results.json'));
     let browserVersion: string | null = null;
     if (browser) {
-      log(`printing the PDF with Chromium (${browser.kind === 'bundled' ? `the npm-bundled ${browser.version}` : `${browser.from === 'system' || browser.from === 'PATH' ? 'system' : browser.from}: ${browser.path}`})`);
+      log(`printing the PDF with Chromium (${describeBrowser(browser)})`);
       browserVersion = await printPdf(htmlFile, join(stage, 'report.pdf'), { browser, log });
       files.push(join(out, 'report.pdf'));
     }
