@@ -23,6 +23,9 @@ export async function printPdf(htmlFile: string, pdfFile: string, options: { bro
   try {
     const page = await browser.newPage();
     await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
+    // the embedded fonts decode asynchronously: print only once every face the page uses is ready, or
+    // a face still loading is printed in a fallback font (and two prints of one page differ)
+    await page.evaluate(() => document.fonts.ready.then(() => undefined));
     const tmp = tempPathFor(pdfFile);
     const bytes = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
     const epoch = sourceDateEpoch();
