@@ -6,31 +6,24 @@
  * below `tolerance` times its own scale is a linear combination of earlier columns (collinearity).
  * Reference: Golub & Van Loan, Matrix Computations (4th ed.), 4.2 and 5.3.
  */
-
-/** Root-mean-square of each column (1 for an all-zero column), used to scale the design. */
-export function columnScales(X: Float64Array, n: number, k: number, w?: Float64Array): Float64Array {
-  const s = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    let ss = 0;
-    let sw = 0;
-    const off = j * n;
-    for (let i = 0; i < n; i++) {
-      const wi = w ? w[i] : 1;
-      ss += wi * X[off + i] * X[off + i];
-      sw += wi;
-    }
-    const rms = Math.sqrt(ss / sw);
-    s[j] = rms > 0 ? rms : 1;
-  }
-  return s;
-}
+import { withCrossprodKernel } from './simd.ts';
 
 /**
  * sum_i w_i x_i x_i' over the rows of a column-major design (k x k, row-major), in blocks of rows so
  * that a block of every column stays in cache while all k(k+1)/2 products are accumulated. With `v`
- * and `xtv`, also fills xtv = sum_i w_i v_i x_i in the same pass.
+ * and `xtv`, also fills xtv = sum_i w_i v_i x_i in the same pass. Through the WebAssembly SIMD kernel
+ * (simd.ts) where the runtime has it, else in scalar JavaScript.
  */
 export function crossprod(X: Float64Array, n: number, k: number, w?: ArrayLike<number>, v?: Float64Array, xtv?: Float64Array): Float64Array {
+  if (n < SIMD_MIN_ROWS) return crossprodScalar(X, n, k, w, v, xtv);
+  return withCrossprodKernel(X, n, k, (kernel) => (kernel ? kernel.crossprod(w, v, xtv) : crossprodScalar(X, n, k, w, v, xtv)));
+}
+
+/** Below this many rows, copying the design into WebAssembly memory costs more than it saves. */
+const SIMD_MIN_ROWS = 256;
+
+/** `crossprod` in scalar JavaScript (the path where WebAssembly SIMD is unavailable). */
+export function crossprodScalar(X: Float64Array, n: number, k: number, w?: ArrayLike<number>, v?: Float64Array, xtv?: Float64Array): Float64Array {
   const B = 256;
   const acc = new Float64Array(k * k);
   if (xtv) xtv.fill(0);
@@ -97,19 +90,6 @@ export function scaledCrossprod(X: Float64Array, n: number, k: number, scales: F
   const A = crossprod(X, n, k, w);
   for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) A[a * k + b] /= scales[a] * scales[b];
   return A;
-}
-
-/** Z' W v for Z = X / scales. */
-export function scaledCrossprodVector(X: Float64Array, n: number, k: number, scales: Float64Array, v: Float64Array, w?: Float64Array): Float64Array {
-  const out = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    const off = j * n;
-    let s = 0;
-    if (w) for (let i = 0; i < n; i++) s += w[i] * X[off + i] * v[i];
-    else for (let i = 0; i < n; i++) s += X[off + i] * v[i];
-    out[j] = s / scales[j];
-  }
-  return out;
 }
 
 export interface CholeskyResult {

@@ -7,7 +7,8 @@
  * the SEs at the final coefficients (`seAtFinal`) are returned.
  * References: McCullagh & Nelder, Generalized Linear Models (2nd ed.), 2.5; R's src/library/stats/R/glm.R.
  */
-import { choleskyDropping, choleskyInverse, choleskySolve, columnScales, crossprod, scaledCrossprod } from './linalg.ts';
+import { choleskyDropping, choleskyInverse, choleskySolve, crossprod, scaledCrossprod } from './linalg.ts';
+import { type CrossprodKernel, withCrossprodKernel } from './simd.ts';
 import type { DesignMatrix } from './design.ts';
 import { twoSidedNormal } from './distributions.ts';
 import { InsufficientDataError } from './ols.ts';
@@ -79,33 +80,63 @@ function linearPredictorAndDeviance(X: Float64Array, n: number, k: number, beta:
   return dev;
 }
 
-function binomialDeviance(y: Float64Array, mu: Float64Array): number {
+/** A unit's binomial deviance term. */
+function devianceTerm(y: number, mu: number): number {
+  return y === 1 ? -2 * Math.log(mu) : y === 0 ? -2 * Math.log(1 - mu) : 2 * (y * Math.log(y / mu) + (1 - y) * Math.log((1 - y) / (1 - mu)));
+}
+
+/** The binomial deviance of a constant mu (the start, the null model): two logs for 0/1 outcomes. */
+function constantMuDeviance(y: Float64Array, mu: number): number {
+  const one = devianceTerm(1, mu);
+  const zero = devianceTerm(0, mu);
   let d = 0;
-  for (let i = 0; i < y.length; i++) d += y[i] === 1 ? -2 * Math.log(mu[i]) : y[i] === 0 ? -2 * Math.log(1 - mu[i]) : 2 * (y[i] * Math.log(y[i] / mu[i]) + (1 - y[i]) * Math.log((1 - y[i]) / (1 - mu[i])));
+  for (let i = 0; i < y.length; i++) d += y[i] === 1 ? one : y[i] === 0 ? zero : devianceTerm(y[i], mu);
   return d;
 }
 
 export function fitLogistic(design: DesignMatrix, y: Float64Array, options: LogisticOptions = {}): LogisticFit {
+  // the design is copied into WebAssembly memory once and its X'WX taken there at every step
+  return withCrossprodKernel(design.X, design.n, design.k, (kernel) => fitLogisticWith(design, y, options, kernel));
+}
+
+function fitLogisticWith(design: DesignMatrix, y: Float64Array, options: LogisticOptions, kernel: CrossprodKernel | null): LogisticFit {
   const epsilon = options.epsilon ?? 1e-8;
   const maxIterations = options.maxIterations ?? 25;
   const { n } = design;
   for (let i = 0; i < n; i++) if (!(y[i] >= 0 && y[i] <= 1)) throw new Error(`logistic outcome must lie in [0, 1]; row ${i + 1} has ${y[i]}`);
-  const scalesAll = columnScales(design.X, n, design.k);
-  // The first step's weights are all 3/16 (mu = 0.25 or 0.75), so its X'WX is (3/16) X'X: one pass over
-  // the full design gives both the collinearity check and the first step's X'WX and X'Wz.
+  // The first step's weights are all 3/16 for 0/1 outcomes (mu = 0.25 or 0.75), so its X'WX is
+  // (3/16) X'X: one pass over the full design gives the collinearity check, the column scales and the
+  // first step's X'WX and X'Wz. A 0/1 outcome's start values are computed once, not per unit.
   const mu = new Float64Array(n);
   const eta = new Float64Array(n);
   const w = new Float64Array(n);
   const z = new Float64Array(n);
+  const startFor = (yi: number) => {
+    const m = (yi + 0.5) / 2;
+    const e = Math.log(m / (1 - m));
+    const me = m * (1 - m);
+    return { mu: m, eta: e, z: e + (yi - m) / me, w: me, deviance: devianceTerm(yi, m) };
+  };
+  const startOne = startFor(1);
+  const startZero = startFor(0);
+  let devOld = 0;
   for (let i = 0; i < n; i++) {
-    mu[i] = (y[i] + 0.5) / 2;
-    eta[i] = Math.log(mu[i] / (1 - mu[i]));
-    const me = mu[i] * (1 - mu[i]);
-    z[i] = eta[i] + (y[i] - mu[i]) / me;
-    w[i] = me;
+    const start = y[i] === 1 ? startOne : y[i] === 0 ? startZero : startFor(y[i]);
+    mu[i] = start.mu;
+    eta[i] = start.eta;
+    z[i] = start.z;
+    w[i] = start.w;
+    devOld += start.deviance;
   }
   const xtzAll = new Float64Array(design.k);
-  const firstAll = crossprod(design.X, n, design.k, w, z, xtzAll);
+  const firstAll = kernel ? kernel.crossprod(w, z, xtzAll) : crossprod(design.X, n, design.k, w, z, xtzAll);
+  // each column's root mean square under the first weights (any positive scales condition the solves)
+  let weightSum = 0;
+  for (let i = 0; i < n; i++) weightSum += w[i];
+  const scalesAll = Float64Array.from({ length: design.k }, (_, j) => {
+    const rms = Math.sqrt(firstAll[j * design.k + j] / weightSum);
+    return rms > 0 ? rms : 1;
+  });
   const scaledFirst = Float64Array.from(firstAll, (v, idx) => v / (scalesAll[Math.floor(idx / design.k)] * scalesAll[idx % design.k]));
   const probe = choleskyDropping(scaledFirst, design.k);
   const kept = probe.kept;
@@ -117,8 +148,18 @@ export function fitLogistic(design: DesignMatrix, y: Float64Array, options: Logi
   const X = kept.length === design.k ? design.X : new Float64Array(n * k);
   if (X !== design.X) kept.forEach((j, c) => X.set(design.X.subarray(j * n, (j + 1) * n), c * n));
   const scales = Float64Array.from(kept, (j) => scalesAll[j]);
+  // X'WX and X'Wz over the kept columns: from the kernel's full design, keeping their rows and columns
+  const weightedCrossprod = (): Float64Array => {
+    if (!kernel) return crossprod(X, n, k, w, z, xtz);
+    const full = kernel.crossprod(w, z, xtzAll);
+    if (X === design.X) {
+      xtz.set(xtzAll);
+      return full;
+    }
+    kept.forEach((j, a) => (xtz[a] = xtzAll[j]));
+    return Float64Array.from({ length: k * k }, (_, idx) => full[kept[Math.floor(idx / k)] * design.k + kept[idx % k]]);
+  };
 
-  let devOld = binomialDeviance(y, mu);
   const xtz = new Float64Array(k);
   let coefficients = new Float64Array(k);
   let lastL: Float64Array = new Float64Array(0);
@@ -145,7 +186,7 @@ export function fitLogistic(design: DesignMatrix, y: Float64Array, options: Logi
         w[i] = (me * me) / (m * (1 - m));
       }
       // one pass: X'WX and X'Wz
-      A = scaleMatrix(crossprod(X, n, k, w, z, xtz));
+      A = scaleMatrix(weightedCrossprod());
     }
     const chol = choleskyDropping(A, k, 1e-14);
     if (chol.dropped.length > 0) {
@@ -191,8 +232,8 @@ export function fitLogistic(design: DesignMatrix, y: Float64Array, options: Logi
   let ybar = 0;
   for (let i = 0; i < n; i++) ybar += y[i];
   ybar /= n;
-  const nullMu = new Float64Array(n).fill(ybar);
-  const deviance = binomialDeviance(y, mu);
+  // mu has not changed since the last step computed its deviance
+  const deviance = iterations > 0 ? dev : devOld;
   return {
     names: kept.map((j) => design.names[j]),
     coefficients,
@@ -202,7 +243,7 @@ export function fitLogistic(design: DesignMatrix, y: Float64Array, options: Logi
     p: zStat.map((v) => twoSidedNormal(v)),
     logLik: -deviance / 2,
     deviance,
-    nullDeviance: binomialDeviance(y, nullMu),
+    nullDeviance: constantMuDeviance(y, ybar),
     aic: deviance + 2 * k,
     dfResidual: n - k,
     iterations,

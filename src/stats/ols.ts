@@ -5,7 +5,7 @@
  * them). Rows with zero weight are not allowed: drop them first (R's lm drops them from df too).
  */
 import { UserError } from '../util/errors.ts';
-import { choleskyDropping, choleskyInverse, choleskySolve, columnScales, scaledCrossprod, scaledCrossprodVector } from './linalg.ts';
+import { choleskyDropping, choleskyInverse, choleskySolve, crossprod } from './linalg.ts';
 import type { DesignMatrix } from './design.ts';
 
 export interface LinearFit {
@@ -42,8 +42,19 @@ export function fitLinear(design: DesignMatrix, y: Float64Array, weights?: Float
   if (weights) {
     for (let i = 0; i < n; i++) if (!(weights[i] > 0)) throw new UserError(`weight ${weights[i]} at row ${i + 1}: weights must be positive (drop zero-weight rows first)`);
   }
-  const scales = columnScales(design.X, n, design.k, weights);
-  const A = scaledCrossprod(design.X, n, design.k, scales, weights);
+  // one pass gives X'WX and X'Wy; each column is scaled by its (weighted) root mean square
+  const xty = new Float64Array(design.k);
+  const raw = crossprod(design.X, n, design.k, weights, y, xty);
+  let weightSum = n;
+  if (weights) {
+    weightSum = 0;
+    for (let i = 0; i < n; i++) weightSum += weights[i];
+  }
+  const scales = Float64Array.from({ length: design.k }, (_, j) => {
+    const rms = Math.sqrt(raw[j * design.k + j] / weightSum);
+    return rms > 0 ? rms : 1;
+  });
+  const A = raw.map((v, idx) => v / (scales[Math.floor(idx / design.k)] * scales[idx % design.k]));
   const chol = choleskyDropping(A, design.k);
   const warnings: string[] = [];
   const dropped = chol.dropped.map((j) => design.names[j]);
@@ -54,34 +65,42 @@ export function fitLinear(design: DesignMatrix, y: Float64Array, weights?: Float
   const X = kept.length === design.k ? design.X : new Float64Array(n * k);
   if (X !== design.X) kept.forEach((j, c) => X.set(design.X.subarray(j * n, (j + 1) * n), c * n));
   const keptScales = Float64Array.from(kept, (j) => scales[j]);
-  const zty = scaledCrossprodVector(X, n, k, keptScales, y, weights);
+  const zty = Float64Array.from(kept, (j) => xty[j] / scales[j]);
   const gamma = choleskySolve(chol.L, k, zty);
   const coefficients = Float64Array.from(gamma, (g, j) => g / keptScales[j]);
+  // fitted values, residuals and the sums below in one pass, in blocks of rows that stay in cache
   const fitted = new Float64Array(n);
-  for (let j = 0; j < k; j++) {
-    const b = coefficients[j];
-    const off = j * n;
-    for (let i = 0; i < n; i++) fitted[i] += b * X[off + i];
-  }
   const residuals = new Float64Array(n);
   let rss = 0;
-  for (let i = 0; i < n; i++) {
-    const e = y[i] - fitted[i];
-    residuals[i] = e;
-    rss += (weights ? weights[i] : 1) * e * e;
+  let sw = 0;
+  let swy = 0;
+  const B = 512;
+  for (let start = 0; start < n; start += B) {
+    const end = Math.min(n, start + B);
+    for (let j = 0; j < k; j++) {
+      const b = coefficients[j];
+      const off = j * n;
+      for (let i = start; i < end; i++) fitted[i] += b * X[off + i];
+    }
+    for (let i = start; i < end; i++) {
+      const e = y[i] - fitted[i];
+      residuals[i] = e;
+      const wi = weights ? weights[i] : 1;
+      rss += wi * e * e;
+      sw += wi;
+      swy += wi * y[i];
+    }
   }
   const inv = choleskyInverse(chol.L, k);
   const bread = new Float64Array(k * k);
   for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) bread[a * k + b] = inv[a * k + b] / (keptScales[a] * keptScales[b]);
   const dfResidual = n - k;
-  let sw = 0;
-  let swy = 0;
-  for (let i = 0; i < n; i++) {
-    sw += weights ? weights[i] : 1;
-    swy += (weights ? weights[i] : 1) * y[i];
-  }
+  const ybar = swy / sw;
   let tss = 0;
-  for (let i = 0; i < n; i++) tss += (weights ? weights[i] : 1) * (y[i] - swy / sw) ** 2;
+  for (let i = 0; i < n; i++) {
+    const d = y[i] - ybar;
+    tss += (weights ? weights[i] : 1) * d * d;
+  }
   if (tss === 0) warnings.push('constant outcome: every value of y is the same, so there is no effect to estimate and tests are undefined');
   else if (rss <= 1e-20 * tss) warnings.push('perfect fit: the residuals are zero to rounding, so standard errors are zero and tests are undefined');
   return {

@@ -13,6 +13,7 @@
  */
 import { UserError } from '../util/errors.ts';
 import { choleskyDropping, crossprod, sandwich } from './linalg.ts';
+import { simdLeverages } from './simd.ts';
 import type { LinearFit } from './ols.ts';
 
 export type VcovSpec =
@@ -25,11 +26,18 @@ export type VcovName = 'classical' | 'HC0' | 'HC1' | 'HC2' | 'HC3' | 'cluster' |
 
 /**
  * Leverages h_i = w_i x_i' (X'WX)^-1 x_i = w_i ||C' x_i||^2 with (X'WX)^-1 = C C' (Cholesky), row by
- * row in blocks (k(k+1)/2 multiplications per row).
+ * row (k(k+1)/2 multiplications per row): two rows at a time through the SIMD kernel (simd.ts), else
+ * in blocks in scalar JavaScript.
  */
 export function leverages(fit: LinearFit): Float64Array {
   const { n, k, X, bread, weights } = fit;
   const C = choleskyDropping(bread, k, 0).L; // lower: bread = C C'
+  const h = simdLeverages(X, n, k, C) ?? scalarLeverages(X, n, k, C);
+  if (weights) for (let i = 0; i < n; i++) h[i] *= weights[i];
+  return h;
+}
+
+function scalarLeverages(X: Float64Array, n: number, k: number, C: Float64Array): Float64Array {
   const h = new Float64Array(n);
   const B = 256;
   const block = new Float64Array(B * k);
@@ -51,7 +59,6 @@ export function leverages(fit: LinearFit): Float64Array {
       h[start + i] = s;
     }
   }
-  if (weights) for (let i = 0; i < n; i++) h[i] *= weights[i];
   return h;
 }
 
