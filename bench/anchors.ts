@@ -24,7 +24,8 @@ ok = bool(np.array_equal(fa @ fb, exact.astype(np.float64)))
 best = 1e9
 for _ in range(5):
     t0 = time.perf_counter(); fa @ fb; best = min(best, time.perf_counter() - t0)
-print(f"{ok} {2 * 768**3 / best / 1e9:.1f}")
+lib = sorted({l.split()[-1] for l in open("/proc/self/maps") if "blas" in l.lower() and ".so" in l})
+print(f"{ok} {2 * 768**3 / best / 1e9:.1f} {lib[0] if lib else 'unknown'}")
 `;
 
 export interface BlasChoice {
@@ -32,9 +33,11 @@ export interface BlasChoice {
   coretype: string | undefined;
   /** The kernel OpenBLAS reports (OPENBLAS_VERBOSE=2). */
   core: string;
+  /** The BLAS library numpy loaded (Debian's alternatives may point at the slow reference BLAS). */
+  library: string;
   gflops: number;
   /** Every candidate: its reported core, GFLOP/s, and whether the product was exact. */
-  probed: { coretype: string; core: string; gflops: number; exact: boolean }[];
+  probed: { coretype: string; core: string; library: string; gflops: number; exact: boolean }[];
 }
 
 let chosen: BlasChoice | null | undefined;
@@ -49,12 +52,12 @@ export function bestBlas(): BlasChoice | null {
     if (coretype) env.OPENBLAS_CORETYPE = coretype;
     const r = spawnSync('/usr/bin/python3', ['-c', PROBE], { encoding: 'utf8', env });
     if (r.status !== 0) continue;
-    const [exact, gflops] = r.stdout.trim().split(' ');
+    const [exact, gflops, library] = r.stdout.trim().split('\n').at(-1)!.split(' ');
     const core = /Core: (\S+)/.exec(r.stdout + r.stderr)?.[1] ?? 'unknown';
-    probed.push({ coretype: coretype ?? 'detected', core, gflops: Number(gflops), exact: exact === 'True' });
+    probed.push({ coretype: coretype ?? 'detected', core, library: library ?? 'unknown', gflops: Number(gflops), exact: exact === 'True' });
   }
   const best = probed.filter((p) => p.exact).sort((a, b) => b.gflops - a.gflops)[0];
-  chosen = best ? { coretype: best.coretype === 'detected' ? undefined : best.coretype, core: best.core, gflops: best.gflops, probed } : null;
+  chosen = best ? { coretype: best.coretype === 'detected' ? undefined : best.coretype, core: best.core, library: best.library, gflops: best.gflops, probed } : null;
   return chosen;
 }
 
@@ -72,7 +75,10 @@ export function describeBlas(): string {
   const blas = bestBlas();
   if (!blas) return 'anchors\' BLAS: not probed (no /usr/bin/python3 with numpy)';
   const others = blas.probed.map((p) => `${p.coretype}${p.coretype !== p.core ? ` (${p.core})` : ''} ${p.gflops.toFixed(0)}${p.exact ? '' : ' WRONG'}`).join(', ');
-  return `anchors' BLAS: OpenBLAS core ${blas.core} (OPENBLAS_CORETYPE=${blas.coretype ?? 'unset: detected'}), ${blas.gflops.toFixed(0)} GFLOP/s on one thread; probed: ${others}`;
+  if (!/openblas/i.test(blas.library)) {
+    return `anchors' BLAS: NOT AT ITS BEST: numpy loads ${blas.library}, not OpenBLAS (${blas.gflops.toFixed(0)} GFLOP/s); apt-get install libopenblas0-pthread, or point update-alternatives' libblas.so.3 at it, then rerun`;
+  }
+  return `anchors' BLAS: ${blas.library}, OpenBLAS core ${blas.core} (OPENBLAS_CORETYPE=${blas.coretype ?? 'unset: detected'}), ${blas.gflops.toFixed(0)} GFLOP/s on one thread; probed: ${others}`;
 }
 
 /** The R library that holds MatchIt 4.7.2, if there is one. */
