@@ -274,48 +274,11 @@ async function analyzeWith(reader: ScoresReader, input: AnalyzeInput): Promise<M
           continue;
         }
         const confounders = [...covariateNames.filter((n) => new Set(cols[n] as number[]).size > 1), ...(languages.size > 1 ? ['language'] : [])];
-        let q;
-        try {
-          q = causalQuestion(tableFromColumns(cols), { treatment: 't', outcome: 'y', confounders });
-        } catch (error) {
-          omitted.push({ testbed: m.name, concept, reason: (error as Error).message });
-          continue;
-        }
-        const estimates: ObservationalEffect['estimates'] = [];
-        const keep: EffectEstimate[] = [];
-        for (const options of [{ method: 'matching' as const, caliper: input.caliper ?? 0.2 }, { method: 'regression' as const }, { method: 'aipw' as const, trim: 'crump' as const }]) {
-          try {
-            const e = estimateEffect(q, options);
-            keep.push(e);
-            const weightFailure = e.method === 'aipw' ? e.diagnostics.warnings.find((w) => /inverse-probability weight/.test(w)) : undefined;
-            estimates.push({
-              method: options.method, estimand: e.estimand, estimate: e.estimate, se: e.se, ci: e.ci, p: e.p, warnings: e.diagnostics.warnings,
-              ...(e.population ? { population: e.population } : {}),
-              ...(weightFailure ? { withheld: `overlap fails after trimming: ${weightFailure.replace(/^poor overlap: /, '')}` } : {}),
-            });
-          } catch (error) {
-            estimates.push({ method: options.method, estimand: '-', estimate: NaN, se: NaN, ci: [NaN, NaN], p: NaN, warnings: [(error as Error).message] });
-          }
-        }
-        observational.push({ testbed: m.name, treatment: m.treatment.name, concept, n: ids.length, treated, estimates, q: NaN });
-        if (concept === '(all tokens)' && keep[0]?.diagnostics.balance?.after) {
-          const b = keep[0].diagnostics.balance;
-          balance = {
-            testbed: m.name,
-            rows: b.before.map((row, i) => ({ variable: row.label, before: row.smd, after: b.after![i].smd })),
-            overlap: [],
-          };
-          try {
-            const { ps } = propensityScores(q);
-            balance.overlap = (['control', 'treated'] as const).map((arm) => ({ arm, ps: Array.from(ps).filter((_, i) => q.treat[i] === (arm === 'treated' ? 1 : 0)) }));
-          } catch { /* the propensity model failed: estimates above carry the warning */ }
-          try {
-            const r = refuteEstimate(q, keep[1], { method: 'regression' }, 'placebo', { simulations: 50, seed });
-            refutations.push({ ...r, testbed: m.name, details: {} });
-            const rc = refuteEstimate(q, keep[1], { method: 'regression' }, 'random-cause', { simulations: 20, seed });
-            refutations.push({ ...rc, testbed: m.name, details: {} });
-          } catch { /* refutation impossible on this data: left out */ }
-        }
+        const result = observationalEffect({ testbed: m.name, treatment: m.treatment.name, concept, columns: cols, confounders, caliper: input.caliper ?? 0.2, seed, diagnose: concept === '(all tokens)' });
+        if (result.omitted) omitted.push(result.omitted);
+        if (result.effect) observational.push(result.effect);
+        if (result.balance) balance = result.balance;
+        refutations.push(...result.refutations);
       }
     }
   }
@@ -335,6 +298,85 @@ function histogramDistance(h: { control: number[]; treated: number[] } | undefin
 }
 
 /** Benjamini-Hochberg q-values over every test of a report (paired p-values and the regression estimates' p). */
+export interface ObservationalInput {
+  testbed: string;
+  treatment: string;
+  concept: string;
+  /** y (outcome), t (0/1 treatment) and the confounders' columns. */
+  columns: Record<string, number[] | string[]>;
+  confounders: string[];
+  caliper: number;
+  seed: number;
+  /** Also the balance, overlap and refutations (done for the whole-snippet outcome). */
+  diagnose: boolean;
+}
+
+export interface ObservationalResult {
+  effect: ObservationalEffect | null;
+  balance: ModelAnalysis['balance'];
+  refutations: ModelAnalysis['refutations'];
+  omitted: ModelAnalysis['omitted'][number] | null;
+}
+
+/**
+ * One observed property's effect on one concept's outcome by the three estimators; for the
+ * whole-snippet outcome also the matching's balance and overlap and the refutations of the
+ * regression estimate. An estimator that fails is recorded with its reason, and so are refutations
+ * that cannot run.
+ */
+export function observationalEffect(input: ObservationalInput): ObservationalResult {
+  const { testbed, treatment, concept, columns, confounders } = input;
+  const n = columns.y.length;
+  const treated = (columns.t as number[]).filter((v) => v === 1).length;
+  let question;
+  try {
+    question = causalQuestion(tableFromColumns(columns), { treatment: 't', outcome: 'y', confounders });
+  } catch (error) {
+    return { effect: null, balance: null, refutations: [], omitted: { testbed, concept, reason: (error as Error).message } };
+  }
+  const estimates: ObservationalEffect['estimates'] = [];
+  const byMethod = new Map<string, EffectEstimate>();
+  for (const options of [{ method: 'matching' as const, caliper: input.caliper }, { method: 'regression' as const }, { method: 'aipw' as const, trim: 'crump' as const }]) {
+    try {
+      const e = estimateEffect(question, options);
+      byMethod.set(options.method, e);
+      const weightFailure = e.method === 'aipw' ? e.diagnostics.warnings.find((w) => /inverse-probability weight/.test(w)) : undefined;
+      estimates.push({
+        method: options.method, estimand: e.estimand, estimate: e.estimate, se: e.se, ci: e.ci, p: e.p, warnings: e.diagnostics.warnings,
+        ...(e.population ? { population: e.population } : {}),
+        ...(weightFailure ? { withheld: `overlap fails after trimming: ${weightFailure.replace(/^poor overlap: /, '')}` } : {}),
+      });
+    } catch (error) {
+      estimates.push({ method: options.method, estimand: '-', estimate: NaN, se: NaN, ci: [NaN, NaN], p: NaN, warnings: [(error as Error).message] });
+    }
+  }
+  const effect: ObservationalEffect = { testbed, treatment, concept, n, treated, estimates, q: NaN };
+  let balance: ModelAnalysis['balance'] = null;
+  const refutations: ModelAnalysis['refutations'] = [];
+  let omitted: ObservationalResult['omitted'] = null;
+  if (!input.diagnose) return { effect, balance, refutations, omitted };
+  const matchingBalance = byMethod.get('matching')?.diagnostics.balance;
+  if (matchingBalance?.after) {
+    balance = { testbed, rows: matchingBalance.before.map((row, i) => ({ variable: row.label, before: row.smd, after: matchingBalance.after![i].smd })), overlap: [] };
+    try {
+      const { ps } = propensityScores(question);
+      balance.overlap = (['control', 'treated'] as const).map((arm) => ({ arm, ps: Array.from(ps).filter((_, i) => question.treat[i] === (arm === 'treated' ? 1 : 0)) }));
+    } catch { /* the propensity model failed: the estimates above carry the warning */ }
+  }
+  const regression = byMethod.get('regression');
+  if (regression) {
+    try {
+      refutations.push({ ...refuteEstimate(question, regression, { method: 'regression' }, 'placebo', { simulations: 50, seed: input.seed }), testbed, details: {} });
+      refutations.push({ ...refuteEstimate(question, regression, { method: 'regression' }, 'random-cause', { simulations: 20, seed: input.seed }), testbed, details: {} });
+    } catch (error) {
+      omitted = { testbed, concept: '(refutations)', reason: `the refutations of the regression estimate could not run: ${(error as Error).message}` };
+    }
+  } else {
+    omitted = { testbed, concept: '(refutations)', reason: 'no refutations: the regression estimate they re-estimate failed' };
+  }
+  return { effect, balance, refutations, omitted };
+}
+
 export function adjustAll(analyses: ModelAnalysis[]): void {
   const ps: { set: (q: number) => void; p: number }[] = [];
   for (const a of analyses) {
