@@ -27,7 +27,9 @@ export async function printPdf(htmlFile: string, pdfFile: string, options: { bro
     // a face still loading is printed in a fallback font (and two prints of one page differ)
     await page.evaluate(() => document.fonts.ready.then(() => undefined));
     const tmp = tempPathFor(pdfFile);
-    const bytes = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+    // untagged: Chromium names a tagged PDF's structure elements by DOM node ids, which differ between
+    // loads of the same page, so two prints of one report would differ in thousands of bytes
+    const bytes = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true, tagged: false });
     const epoch = sourceDateEpoch();
     await writeFile(tmp, epoch === null ? bytes : stampPdfDates(bytes, epoch));
     await rename(tmp, pdfFile);
