@@ -133,12 +133,14 @@ function dot2Body(): number[] {
 /**
  * leverage2(x, n, k, c, h): for rows i = 0, 2, 4, ... (pairs, one per lane) of the column-major X,
  * h_i = ||C' x_i||^2 = sum_a (sum_{b >= a} C[b][a] x_ib)^2 with C lower-triangular (row-major k x k).
- * An odd last row is left to the caller. Locals: 0 x, 1 n, 2 k, 3 c, 4 h, 5 i, 6 a, 7 b, 8 pc, 9 px,
- * 10 stride of C's rows in bytes, 11 stride of X's columns in bytes, then v128 12 t, 13 s.
+ * An odd last row is paired with the value after its column's end (the next column's first, or
+ * whatever follows X), whose result lands in h[n]: h needs n + 1 slots. Locals: 0 x, 1 n, 2 k, 3 c,
+ * 4 h, 5 i, 6 a, 7 b, 8 pc, 9 px, 10 stride of C's rows in bytes, 11 stride of X's columns in bytes,
+ * 12 n + 1, then v128 13 t, 14 s.
  */
 function leverage2Body(): number[] {
-  const [x, n, k, c, h, i, a, b, pc, px, kStride, nStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const [t, sum] = [12, 13];
+  const [x, n, k, c, h, i, a, b, pc, px, kStride, nStride, rowsEnd] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [t, sum] = [13, 14];
   const zero = [...op.f64Zero, ...op.f64x2Splat];
   const inner = [
     ...op.get(t),
@@ -166,7 +168,8 @@ function leverage2Body(): number[] {
   return [
     ...op.get(k), ...op.i32(3), ...op.i32Shl, ...op.set(kStride),
     ...op.get(n), ...op.i32(3), ...op.i32Shl, ...op.set(nStride),
-    ...countedLoop(i, n, 2, overRows),
+    ...op.get(n), ...op.i32(1), ...op.i32Add, ...op.set(rowsEnd),
+    ...countedLoop(i, rowsEnd, 2, overRows),
     ...op.end,
   ];
 }
@@ -202,7 +205,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
     ...section(3, vector([[0], [1], [1]])),
     ...section(7, vector([[...name('scale'), 0x00, 0], [...name('dot2'), 0x00, 1], [...name('leverage2'), 0x00, 2]])),
-    ...section(10, vector([code([[1, I32]], scaleBody()), code([[1, I32], [4, V128], [2, F64]], dot2Body()), code([[7, I32], [2, V128]], leverage2Body())])),
+    ...section(10, vector([code([[1, I32]], scaleBody()), code([[1, I32], [4, V128], [2, F64]], dot2Body()), code([[8, I32], [2, V128]], leverage2Body())])),
   ];
   return new Uint8Array(bytes);
 }
@@ -280,12 +283,13 @@ function withKernels<T>(bytes: number, use: (kernels: KernelExports | null, heap
  */
 export function withCrossprodKernel<T>(X: Float64Array, n: number, k: number, use: (kernel: CrossprodKernel | null) => T): T {
   if (n * k !== X.length) return use(null);
-  // layout (in doubles): X | w | v | weighted block (k x BLOCK) | 2 sums
+  // layout (in doubles): X | v | w | weighted block ((k + 1) x BLOCK) | 2 sums. With v right after X,
+  // [X v] is a design of k + 1 columns whose last row of products is X'Wv (and one spare, v'Wv).
   const xAt = 0;
-  const wAt = n * k;
-  const vAt = wAt + n;
-  const blockAt = vAt + n;
-  const outAt = blockAt + BLOCK * k;
+  const vAt = n * k;
+  const wAt = vAt + n;
+  const blockAt = wAt + n;
+  const outAt = blockAt + BLOCK * (k + 1);
   return withKernels((outAt + 2) * 8, (kernels, heap) => {
     if (!kernels) return use(null);
     heap.set(X, xAt);
@@ -298,30 +302,28 @@ export function withCrossprodKernel<T>(X: Float64Array, n: number, k: number, us
         weighted = w !== undefined;
         const withV = v !== undefined && xtv !== undefined;
         if (withV) heap.set(v, vAt);
-        const acc = new Float64Array(k * k);
-        if (xtv) xtv.fill(0);
+        const kk = withV ? k + 1 : k;
+        const products = new Float64Array(kk * kk);
         const out = outAt * 8;
         for (let start = 0; start < n; start += BLOCK) {
           const len = Math.min(BLOCK, n - start);
-          for (let a = 0; a < k; a++) kernels.scale((blockAt + a * BLOCK) * 8, (xAt + a * n + start) * 8, (wAt + start) * 8, len);
-          for (let a = 0; a < k; a++) {
+          for (let a = 0; a < kk; a++) kernels.scale((blockAt + a * BLOCK) * 8, (xAt + a * n + start) * 8, (wAt + start) * 8, len);
+          for (let a = 0; a < kk; a++) {
             const wa = (blockAt + a * BLOCK) * 8;
             for (let b = 0; b <= a; b += 2) {
               const b1 = b + 1 <= a ? b + 1 : b;
               heap[outAt] = 0;
               heap[outAt + 1] = 0;
               kernels.dot2(wa, (xAt + b * n + start) * 8, (xAt + b1 * n + start) * 8, len, out);
-              acc[a * k + b] += heap[outAt];
-              if (b1 !== b) acc[a * k + b1] += heap[outAt + 1];
-            }
-            if (withV) {
-              heap[outAt] = 0;
-              kernels.dot2(wa, (vAt + start) * 8, (vAt + start) * 8, len, out);
-              xtv[a] += heap[outAt];
+              products[a * kk + b] += heap[outAt];
+              if (b1 !== b) products[a * kk + b1] += heap[outAt + 1];
             }
           }
         }
-        for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) acc[b * k + a] = acc[a * k + b];
+        const acc = new Float64Array(k * k);
+        for (let a = 0; a < k; a++) for (let b = 0; b <= a; b++) acc[a * k + b] = acc[b * k + a] = products[a * kk + b];
+        if (withV) for (let a = 0; a < k; a++) xtv[a] = products[k * kk + a];
+        else if (xtv) xtv.fill(0);
         return acc;
       },
     };
@@ -337,22 +339,11 @@ export function simdLeverages(X: Float64Array, n: number, k: number, C: Float64A
   if (n * k !== X.length || C.length !== k * k) return null;
   const cAt = n * k;
   const hAt = cAt + k * k;
-  return withKernels((hAt + n) * 8, (kernels, heap) => {
+  return withKernels((hAt + n + 1) * 8, (kernels, heap) => {
     if (!kernels) return null;
     heap.set(X, 0);
     heap.set(C, cAt);
     kernels.leverage2(0, n, k, cAt * 8, hAt * 8);
-    const h = heap.slice(hAt, hAt + n);
-    if (n % 2 === 1) {
-      const i = n - 1;
-      let s = 0;
-      for (let a = 0; a < k; a++) {
-        let t = 0;
-        for (let b = a; b < k; b++) t += C[b * k + a] * X[b * n + i];
-        s += t * t;
-      }
-      h[i] = s;
-    }
-    return h;
+    return heap.slice(hAt, hAt + n);
   });
 }
