@@ -9,6 +9,17 @@
 import { withCrossprodKernel } from './simd.ts';
 
 /**
+ * Each column's root mean square, sqrt(sum_i w_i x_ij^2 / sum_i w_i), from the diagonal of X'WX (1 for
+ * an all-zero column): the scales that keep the normal equations well conditioned.
+ */
+export function rmsScales(XtWX: Float64Array, k: number, weightSum: number): Float64Array {
+  return Float64Array.from({ length: k }, (_, j) => {
+    const rms = Math.sqrt(XtWX[j * k + j] / weightSum);
+    return rms > 0 ? rms : 1;
+  });
+}
+
+/**
  * sum_i w_i x_i x_i' over the rows of a column-major design (k x k, row-major), in blocks of rows so
  * that a block of every column stays in cache while all k(k+1)/2 products are accumulated. With `v`
  * and `xtv`, also fills xtv = sum_i w_i v_i x_i in the same pass. Through the WebAssembly SIMD kernel

@@ -7,7 +7,7 @@
  * the SEs at the final coefficients (`seAtFinal`) are returned.
  * References: McCullagh & Nelder, Generalized Linear Models (2nd ed.), 2.5; R's src/library/stats/R/glm.R.
  */
-import { choleskyDropping, choleskyInverse, choleskySolve, crossprod, scaledCrossprod } from './linalg.ts';
+import { choleskyDropping, choleskyInverse, choleskySolve, crossprod, rmsScales, scaledCrossprod } from './linalg.ts';
 import { type CrossprodKernel, withCrossprodKernel } from './simd.ts';
 import type { DesignMatrix } from './design.ts';
 import { twoSidedNormal } from './distributions.ts';
@@ -133,10 +133,7 @@ function fitLogisticWith(design: DesignMatrix, y: Float64Array, options: Logisti
   // each column's root mean square under the first weights (any positive scales condition the solves)
   let weightSum = 0;
   for (let i = 0; i < n; i++) weightSum += w[i];
-  const scalesAll = Float64Array.from({ length: design.k }, (_, j) => {
-    const rms = Math.sqrt(firstAll[j * design.k + j] / weightSum);
-    return rms > 0 ? rms : 1;
-  });
+  const scalesAll = rmsScales(firstAll, design.k, weightSum);
   const scaledFirst = Float64Array.from(firstAll, (v, idx) => v / (scalesAll[Math.floor(idx / design.k)] * scalesAll[idx % design.k]));
   const probe = choleskyDropping(scaledFirst, design.k);
   const kept = probe.kept;

@@ -5,7 +5,7 @@
  * them). Rows with zero weight are not allowed: drop them first (R's lm drops them from df too).
  */
 import { UserError } from '../util/errors.ts';
-import { choleskyDropping, choleskyInverse, choleskySolve, crossprod } from './linalg.ts';
+import { choleskyDropping, choleskyInverse, choleskySolve, crossprod, rmsScales } from './linalg.ts';
 import type { DesignMatrix } from './design.ts';
 
 export interface LinearFit {
@@ -50,10 +50,7 @@ export function fitLinear(design: DesignMatrix, y: Float64Array, weights?: Float
     weightSum = 0;
     for (let i = 0; i < n; i++) weightSum += weights[i];
   }
-  const scales = Float64Array.from({ length: design.k }, (_, j) => {
-    const rms = Math.sqrt(raw[j * design.k + j] / weightSum);
-    return rms > 0 ? rms : 1;
-  });
+  const scales = rmsScales(raw, design.k, weightSum);
   const A = raw.map((v, idx) => v / (scales[Math.floor(idx / design.k)] * scales[idx % design.k]));
   const chol = choleskyDropping(A, design.k);
   const warnings: string[] = [];
@@ -72,7 +69,6 @@ export function fitLinear(design: DesignMatrix, y: Float64Array, weights?: Float
   const fitted = new Float64Array(n);
   const residuals = new Float64Array(n);
   let rss = 0;
-  let sw = 0;
   let swy = 0;
   const B = 512;
   for (let start = 0; start < n; start += B) {
@@ -87,7 +83,6 @@ export function fitLinear(design: DesignMatrix, y: Float64Array, weights?: Float
       residuals[i] = e;
       const wi = weights ? weights[i] : 1;
       rss += wi * e * e;
-      sw += wi;
       swy += wi * y[i];
     }
   }
@@ -95,7 +90,7 @@ export function fitLinear(design: DesignMatrix, y: Float64Array, weights?: Float
   const bread = new Float64Array(k * k);
   for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) bread[a * k + b] = inv[a * k + b] / (keptScales[a] * keptScales[b]);
   const dfResidual = n - k;
-  const ybar = swy / sw;
+  const ybar = swy / weightSum;
   let tss = 0;
   for (let i = 0; i < n; i++) {
     const d = y[i] - ybar;
