@@ -6,7 +6,7 @@ import type { Snippet } from '../src/corpus/types.ts';
 import { alignSpans, prepareAlignment } from '../src/syntax/align.ts';
 import { taxonomyFor } from '../src/syntax/concepts.ts';
 import { computeCovariates } from '../src/syntax/covariates.ts';
-import { getParser, parseWith } from '../src/syntax/parser.ts';
+import { getParser, parseWith } from '../src/languages/parser.ts';
 
 /** Anchor: parse and visit every node with a tree cursor, as any tree-sitter client must. */
 export async function rawTreeSitter(snippets: Snippet[]): Promise<number> {

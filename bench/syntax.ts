@@ -17,7 +17,7 @@ import { readCorpus, resolveCorpus, SkipLog } from '../src/corpus/index.ts';
 import { snippetRecord } from '../src/corpus/export.ts';
 import { bestOf, bytesOf, printTable, realCode } from './common.ts';
 import { parseAlignCovariates, rawTreeSitter, subwordSpans } from './syntax-work.ts';
-import { flattenTree, getParser, parseWith } from '../src/syntax/parser.ts';
+import { flattenTree, getParser, parseWith } from '../src/languages/parser.ts';
 import { alignSpans, prepareAlignment } from '../src/syntax/align.ts';
 import { taxonomyFor } from '../src/syntax/concepts.ts';
 import { computeCovariates } from '../src/syntax/covariates.ts';

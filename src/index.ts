@@ -9,8 +9,8 @@ export type { CorpusOptions, CorpusSource, CorpusKind, Snippet, Provenance, Skip
 export { exportSnippets, snippetRecord } from './corpus/export.ts';
 
 // syntax: trees, concepts, alignment, covariates
-export { LANGUAGES, languageSpec, normalizeLanguage, languageForPath, isLanguageId, type LanguageId, type LanguageSpec } from './syntax/languages.ts';
-export { parseSource, getParser, parseWith, flattenTree, loadLanguage, typeName, nodeText, childrenOf, countErrors, type FlatTree } from './syntax/parser.ts';
+export { LANGUAGES, languageSpec, normalizeLanguage, languageForPath, isLanguageId, type LanguageId, type LanguageSpec } from './languages/languages.ts';
+export { parseSource, getParser, parseWith, flattenTree, loadLanguage, typeName, nodeText, childrenOf, countErrors, type FlatTree } from './languages/parser.ts';
 export { loadTaxonomy, taxonomyFor, conceptIds, defaultTaxonomyPath, type ConceptTaxonomy, type ConceptCategory } from './syntax/concepts.ts';
 export { prepareAlignment, alignSpans, tokenNodeTypes, whitespaceSpans, type AlignedTree, type TokenAlignment } from './syntax/align.ts';
 export { codePointToUtf16Table, utf8ToUtf16Table } from './syntax/offsets.ts';

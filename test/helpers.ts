@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LanguageId } from '../src/syntax/languages.ts';
+import type { LanguageId } from '../src/languages/languages.ts';
 
 export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 export const CODE_FIXTURES: Record<LanguageId, string> = {
@@ -25,7 +25,7 @@ export function tempDir(prefix = 'cge-test-'): string {
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { extractUnits } from '../src/corpus/sourceTree.ts';
-import { LANGUAGES } from '../src/syntax/languages.ts';
+import { LANGUAGES } from '../src/languages/languages.ts';
 
 /** A CodeSearchNet-style record (all the original fields) for a piece of code. */
 export function csnRecord(language: LanguageId, code: string, index: number, partition = 'train'): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { checkSplit, parseSplitParts, type CorpusSplit } from '../corpus/select.ts';
 import { HF_DTYPES } from '../models/hf.ts';
 import { SCORING_BACKENDS } from '../models/builtin.ts';
-import { normalizeLanguage, type LanguageId } from '../syntax/languages.ts';
+import { normalizeLanguage, type LanguageId } from '../languages/languages.ts';
 import { UsageError } from '../util/errors.ts';
 
 export interface CliIO {

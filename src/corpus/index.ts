@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { constants, existsSync, statSync } from 'node:fs';
 import { basename, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
-import { languageForPath, type LanguageId } from '../syntax/languages.ts';
+import { languageForPath, type LanguageId } from '../languages/languages.ts';
 import { expandGlob, hasGlob } from './glob.ts';
 import { readJsonlSnippets } from './jsonl.ts';
 import { SkipLog } from './skips.ts';

@@ -4,7 +4,7 @@
  * and plain `{id?, language, code}` records.
  */
 import { basename } from 'node:path';
-import { normalizeLanguage, type LanguageId } from '../syntax/languages.ts';
+import { normalizeLanguage, type LanguageId } from '../languages/languages.ts';
 import type { JsonValue } from '../util/hocon.ts';
 import { readLines, type LineReaderOptions } from './lines.ts';
 import type { SkipLog } from './skips.ts';

@@ -7,8 +7,8 @@
 import { UserError } from '../util/errors.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { languageForPath, languageSpec, type LanguageId } from '../syntax/languages.ts';
-import { getParser, parseWith, typeName, type FlatTree } from '../syntax/parser.ts';
+import { languageForPath, languageSpec, type LanguageId } from '../languages/languages.ts';
+import { getParser, parseWith, typeName, type FlatTree } from '../languages/parser.ts';
 import type { SkipLog } from './skips.ts';
 import type { Snippet } from './types.ts';
 

@@ -1,4 +1,4 @@
-import type { LanguageId } from '../syntax/languages.ts';
+import type { LanguageId } from '../languages/languages.ts';
 import type { JsonValue } from '../util/hocon.ts';
 
 /** Where a snippet came from: enough to find it again. */

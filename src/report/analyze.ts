@@ -19,7 +19,7 @@ import { causalQuestion, estimateEffect, propensityScores, type EffectEstimate }
 import { mean } from '../stats/mean.ts';
 import { spearman } from '../stats/correlation.ts';
 import { jensenShannonDistance } from '../stats/jensenShannon.ts';
-import { describe } from '../testbeds/inspect.ts';
+import { describe } from '../stats/describe.ts';
 import { adjustmentCovariates, withDerivedCovariates } from '../testbeds/treatments.ts';
 import { classifyTokens, editSites, editsFromMeta, type TextEdit } from '../testbeds/edits.ts';
 import { readTestbedRows } from '../testbeds/read.ts';

@@ -29,7 +29,7 @@ import { replaceDirectory, writeFileAtomic } from '../util/atomic.ts';
 import { checkOutputFolder, recoverInterruptedSwap } from '../util/outputs.ts';
 import { UsageError } from '../util/errors.ts';
 import { taxonomyFor } from '../syntax/concepts.ts';
-import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
+import { isLanguageId, type LanguageId } from '../languages/languages.ts';
 import { packagePath } from '../util/paths.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { adjustAll, analyzeModel, TOKENS_AFTER_EDIT, type ModelAnalysis } from './analyze.ts';

@@ -11,7 +11,7 @@
  */
 import { bootstrapMean } from '../stats/bootstrapMean.ts';
 import { mean } from '../stats/mean.ts';
-import { quantile } from '../stats/quantile.ts';
+import { fiveNumberSummary } from '../stats/describe.ts';
 
 export interface ConceptRecord {
   language: string;
@@ -51,11 +51,11 @@ export function conceptProfile(records: readonly ConceptRecord[], options: { rep
     const lp = list.map((r) => r.meanLogprob);
     const top1 = list.filter((r) => r.top1 !== null).map((r) => r.top1!);
     const boot = lp.length >= 3 ? bootstrapMean(lp, { replicates: options.replicates, seed: options.seed }) : undefined;
-    const sorted = [...lp].sort((a, b) => a - b);
+    const summary = fiveNumberSummary(lp);
     rows.push({
       language: list[0].language, concept: list[0].concept, snippets: lp.length, tokens: list.reduce((s, r) => s + r.tokens, 0),
       meanLogprob: mean(lp), ci: boot ? boot.ci : [NaN, NaN], meanProb: mean(list.map((r) => r.meanProb)), top1: top1.length ? mean(top1) : null,
-      quartiles: [0, 0.25, 0.5, 0.75, 1].map((p) => quantile(sorted, p)) as ConceptPerformance['quartiles'],
+      quartiles: [summary.min, summary.q25, summary.median, summary.q75, summary.max],
     });
   }
   return rows.sort((a, b) => (a.language < b.language ? -1 : a.language > b.language ? 1 : a.meanLogprob - b.meanLogprob));

@@ -10,7 +10,7 @@
  */
 import { alignSpans, prepareAlignment, tokenNodeTypes } from '../syntax/align.ts';
 import { conceptIds, type ConceptTaxonomy } from '../syntax/concepts.ts';
-import type { FlatTree } from '../syntax/parser.ts';
+import type { FlatTree } from '../languages/parser.ts';
 import type { TokenScores } from '../models/types.ts';
 
 export interface GroupMetrics {

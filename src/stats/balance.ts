@@ -95,7 +95,8 @@ function reliabilityVariance(x: Float64Array, w: Float64Array, idx: number[]): n
   return ss / (1 - sw2);
 }
 
-function sampleSd(x: Float64Array, idx: number[]): number {
+/** The SD at unit weights by the weighted formula above, so both arms' SDs round alike (cobalt's col_w_sd). */
+function unitWeightSd(x: Float64Array, idx: number[]): number {
   const ones = new Float64Array(x.length).fill(1);
   return Math.sqrt(reliabilityVariance(x, ones, idx));
 }
@@ -153,7 +154,7 @@ export function balanceTable(input: BalanceInput): BalanceTable {
   const variables = balanceVariables(table, input.covariates, input.distance);
   const smdDenominators: Record<string, number> = {};
   const rows = variables.map((v): BalanceRow => {
-    const sd = (idx: number[]) => (v.binary ? binarySd(v.values, idx) : sampleSd(v.values, idx));
+    const sd = (idx: number[]) => (v.binary ? binarySd(v.values, idx) : unitWeightSd(v.values, idx));
     const denominator = estimand === 'ATT' ? sd(allTreated) : estimand === 'ATC' ? sd(allControl) : Math.sqrt((sd(allTreated) ** 2 + sd(allControl) ** 2) / 2);
     smdDenominators[v.name] = denominator;
     const mt = weightedMean(v.values, w, treated);

@@ -16,7 +16,7 @@ import { gComputation } from './gcomputation.ts';
 import { fitLogistic } from './logistic.ts';
 import { matchedEffect, pairRows } from './matchedEffect.ts';
 import { nearestNeighbourMatch, type Discard, type MatchOrder } from './matching.ts';
-import { quantile } from './quantile.ts';
+import { fiveNumberSummary, type FiveNumberSummary } from './describe.ts';
 import { stratify } from './stratification.ts';
 import { getColumn, isNumeric, rowLabel, rowWhere, type Column, type DataTable } from './table.ts';
 import { completeRows } from './completeRows.ts';
@@ -176,8 +176,8 @@ export interface MatchedData {
 }
 
 export interface OverlapSummary {
-  treated: { min: number; q25: number; median: number; q75: number; max: number };
-  control: { min: number; q25: number; median: number; q75: number; max: number };
+  treated: FiveNumberSummary;
+  control: FiveNumberSummary;
   /** Units whose score lies outside the other arm's range. */
   outsideCommonSupport: number;
 }
@@ -210,10 +210,6 @@ export interface EffectEstimate {
   matched?: MatchedData;
 }
 
-function describeScores(values: number[]) {
-  return { min: minOf(values), q25: quantile(values, 0.25), median: quantile(values, 0.5), q75: quantile(values, 0.75), max: maxOf(values) };
-}
-
 function overlapSummary(ps: Float64Array, treat: Float64Array): OverlapSummary {
   const t: number[] = [];
   const c: number[] = [];
@@ -224,7 +220,7 @@ function overlapSummary(ps: Float64Array, treat: Float64Array): OverlapSummary {
   ps.forEach((p, i) => {
     if (treat[i] === 1 ? p < cMin || p > cMax : p < tMin || p > tMax) outside++;
   });
-  return { treated: describeScores(t), control: describeScores(c), outsideCommonSupport: outside };
+  return { treated: fiveNumberSummary(t), control: fiveNumberSummary(c), outsideCommonSupport: outside };
 }
 
 /** The propensity model: logistic regression of the treatment on the confounders. */

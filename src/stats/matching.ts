@@ -21,6 +21,7 @@
 import { createRandom } from '../util/random.ts';
 import { argsort } from './argsort.ts';
 import { gather, gatherInt } from './gather.ts';
+import { sampleSd } from './describe.ts';
 import { UserError } from '../util/errors.ts';
 
 export type MatchOrder = 'largest' | 'smallest' | 'data' | 'random';
@@ -66,20 +67,6 @@ export class NoMatchesError extends UserError {
     super(message, { hint: 'widen the caliper, drop exact-matching columns, or check overlap of the propensity scores' });
     this.name = 'NoMatchesError';
   }
-}
-
-function sampleSd(values: ArrayLike<number>, keep: (i: number) => boolean): number {
-  let n = 0;
-  let mean = 0;
-  let m2 = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (!keep(i)) continue;
-    n++;
-    const d = values[i] - mean;
-    mean += d / n;
-    m2 += d * (values[i] - mean);
-  }
-  return n > 1 ? Math.sqrt(m2 / (n - 1)) : NaN;
 }
 
 /**
@@ -244,7 +231,7 @@ export function nearestNeighbourMatch(distance: ArrayLike<number>, treat: ArrayL
   let caliperDistance: number | null = null;
   if (options.caliper !== undefined) {
     if (!(options.caliper > 0)) throw new UserError(`caliper must be positive, got ${options.caliper}`);
-    caliperDistance = options.caliper * sampleSd(distance, (i) => !discarded[i]);
+    caliperDistance = options.caliper * sampleSd(Array.from(distance).filter((_, i) => !discarded[i]));
   }
   const caliper = caliperDistance ?? Infinity;
 

@@ -5,7 +5,13 @@
 export function quantile(values: ArrayLike<number>, p: number): number {
   const n = values.length;
   if (n === 0 || !(p >= 0 && p <= 1)) return NaN;
-  const sorted = Float64Array.from(values).sort();
+  return quantileOfSorted(Float64Array.from(values).sort(), p);
+}
+
+/** The type-7 quantile of values already sorted ascending (no copy, no check of the order). */
+export function quantileOfSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0 || !(p >= 0 && p <= 1)) return NaN;
   const h = (n - 1) * p;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, n - 1);

@@ -13,7 +13,7 @@
  * Cost: one pass over the tree to precompute each node's path mask, then O(log L + k) per token, for
  * L leaves and k overlapped leaves. Spans are in UTF-16 code units (see parser.ts).
  */
-import type { FlatTree } from './parser.ts';
+import type { FlatTree } from '../languages/parser.ts';
 import type { ConceptTaxonomy } from './concepts.ts';
 
 export interface AlignedTree {

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { ConfigError } from '../util/errors.ts';
 import { readHoconFile, type JsonValue } from '../util/hocon.ts';
 import { packagePath } from '../util/paths.ts';
-import { isLanguageId, type LanguageId } from './languages.ts';
-import { loadLanguage, typeNamesOf } from './parser.ts';
+import { isLanguageId, type LanguageId } from '../languages/languages.ts';
+import { loadLanguage, typeNamesOf } from '../languages/parser.ts';
 
 export interface ConceptCategory {
   id: string;

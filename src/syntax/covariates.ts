@@ -14,8 +14,8 @@
  *   and elsewhere the comments that open the snippet or start with a doc marker (`/**`).
  * The model-token count is added at scoring time.
  */
-import { languageSpec } from './languages.ts';
-import { typeName, type FlatTree } from './parser.ts';
+import { languageSpec } from '../languages/languages.ts';
+import { typeName, type FlatTree } from '../languages/parser.ts';
 
 export interface Covariates {
   chars: number;

@@ -1,16 +1,14 @@
 import { COVARIATE_NAMES, type Covariates } from '../syntax/covariates.ts';
-import { maxOf, minOf } from '../stats/extent.ts';
+import { describe, type Description } from '../stats/describe.ts';
 import { mean } from '../stats/mean.ts';
-import { quantile } from '../stats/quantile.ts';
 import { standardizedMeanDifference } from '../stats/smd.ts';
-import { variance } from '../stats/variance.ts';
 import type { TestbedManifest } from './build.ts';
 import { readTestbedRows, type TestbedHandle } from './read.ts';
 
 export interface CovariateSummary {
   covariate: string;
-  treated: { mean: number; sd: number; min: number; median: number; max: number };
-  control: { mean: number; sd: number; min: number; median: number; max: number };
+  treated: Description;
+  control: Description;
   /** Standardised mean difference (pooled SD) and variance ratio between arms. */
   smd: number;
   varianceRatio: number | null;
@@ -26,18 +24,6 @@ export interface TestbedInspection {
   arms: { treated: number; control: number };
   byLanguage: Record<string, { treated: number; control: number }>;
   covariates: CovariateSummary[];
-}
-
-/** Mean, SD (0 for one value), min, median (type 7) and max. */
-export function describe(values: number[]): { mean: number; sd: number; min: number; median: number; max: number } {
-  const sd = Math.sqrt(variance(values));
-  return {
-    mean: mean(values),
-    sd: Number.isNaN(sd) ? 0 : sd,
-    min: minOf(values),
-    median: quantile(values, 0.5),
-    max: maxOf(values),
-  };
 }
 
 /** Counts, covariate summaries per arm, and balance between arms. Reads the rows once. */

@@ -3,7 +3,7 @@
  * makes the default testbeds in testbeds/; users write their own for their corpora.
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import { normalizeLanguage, type LanguageId } from '../syntax/languages.ts';
+import { normalizeLanguage, type LanguageId } from '../languages/languages.ts';
 import { ConfigError } from '../util/errors.ts';
 import { readHoconFile, type JsonObject, type JsonValue } from '../util/hocon.ts';
 import { packagePath } from '../util/paths.ts';

@@ -3,8 +3,8 @@
  * control (false) snippets, with the covariates as confounders. The covariates that are the treatment
  * itself are named so that no estimator adjusts for them.
  */
-import { LANGUAGES } from '../syntax/languages.ts';
-import { typeName, type FlatTree } from '../syntax/parser.ts';
+import { LANGUAGES } from '../languages/languages.ts';
+import { typeName, type FlatTree } from '../languages/parser.ts';
 import type { ObservationalTreatment } from './types.ts';
 
 function hasNodeOfTypes(tree: FlatTree, types: ReadonlySet<string>): boolean {

@@ -1,6 +1,6 @@
 import type { Snippet } from '../corpus/types.ts';
-import type { LanguageId } from '../syntax/languages.ts';
-import type { FlatTree } from '../syntax/parser.ts';
+import type { LanguageId } from '../languages/languages.ts';
+import type { FlatTree } from '../languages/parser.ts';
 import type { ConceptTaxonomy } from '../syntax/concepts.ts';
 import type { Covariates } from '../syntax/covariates.ts';
 import type { JsonObject, JsonValue } from '../util/hocon.ts';

@@ -1,4 +1,4 @@
-import { countErrors, type FlatTree } from '../syntax/parser.ts';
+import { countErrors, type FlatTree } from '../languages/parser.ts';
 import type { Intervention } from './types.ts';
 
 /**

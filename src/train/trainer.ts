@@ -13,7 +13,7 @@ import { readCorpus, resolveCorpus, SkipLog } from '../corpus/index.ts';
 import { recordTrainingCorpus, TRAINING_CORPUS_FILE } from './corpusRecord.ts';
 import { loadTrainConfigFrom } from './config.ts';
 import { checkOutputFolder } from '../util/outputs.ts';
-import { isLanguageId, type LanguageId } from '../syntax/languages.ts';
+import { isLanguageId, type LanguageId } from '../languages/languages.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { Progress } from '../util/progress.ts';

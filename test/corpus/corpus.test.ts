@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readCorpus, resolveCorpus, SkipLog, type Snippet } from '../../src/corpus/index.ts';
-import { LANGUAGES } from '../../src/syntax/languages.ts';
+import { LANGUAGES } from '../../src/languages/languages.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { CODE_FIXTURES, FIXTURES, csnRecord, tempDir, writeCodeSearchNetTree } from '../helpers.ts';
 

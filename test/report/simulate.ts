@@ -5,7 +5,7 @@
  * with a size confounder (-0.0006 per character outside comments and docstrings).
  */
 import { writeFileSync } from 'node:fs';
-import { parseSource, typeName } from '../../src/syntax/parser.ts';
+import { parseSource, typeName } from '../../src/languages/parser.ts';
 import { openTestbed, readTestbedRows } from '../../src/testbeds/read.ts';
 import { editSites, editsFromMeta } from '../../src/testbeds/edits.ts';
 

@@ -10,7 +10,7 @@ import { openBuiltin } from '../../src/models/builtin.ts';
 import { aggregateSnippet } from '../../src/score/aggregate.ts';
 import { scoreTestbed } from '../../src/score/score.ts';
 import { taxonomyFor } from '../../src/syntax/concepts.ts';
-import { parseSource } from '../../src/syntax/parser.ts';
+import { parseSource } from '../../src/languages/parser.ts';
 import { tf } from '../../src/train/backend.ts';
 import { loadTrainConfig } from '../../src/train/config.ts';
 import { createModel } from '../../src/train/models/index.ts';

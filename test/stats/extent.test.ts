@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { causalQuestion, estimateEffect } from '../../src/stats/effect.ts';
 import { maxOf, minOf } from '../../src/stats/extent.ts';
 import { tableFromColumns } from '../../src/stats/table.ts';
-import { describe } from '../../src/testbeds/inspect.ts';
+import { describe } from '../../src/stats/describe.ts';
 import { createRandom } from '../../src/util/random.ts';
 
 test('minOf / maxOf: 1,000,000 values, empty arrays and NaN', () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { alignSpans, prepareAlignment, tokenNodeTypes, whitespaceSpans } from '../../src/syntax/align.ts';
 import { conceptIds, taxonomyFor } from '../../src/syntax/concepts.ts';
 import { codePointToUtf16Table, utf8ToUtf16Table } from '../../src/syntax/offsets.ts';
-import { parseSource, typeName } from '../../src/syntax/parser.ts';
-import type { LanguageId } from '../../src/syntax/languages.ts';
+import { parseSource, typeName } from '../../src/languages/parser.ts';
+import type { LanguageId } from '../../src/languages/languages.ts';
 
 async function align(language: LanguageId, code: string, tokens: string[]) {
   // tokens must concatenate to the code: they are a tokenization of it

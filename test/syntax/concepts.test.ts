@@ -4,8 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareAlignment } from '../../src/syntax/align.ts';
 import { loadTaxonomy } from '../../src/syntax/concepts.ts';
-import { LANGUAGES } from '../../src/syntax/languages.ts';
-import { countErrors, parseSource } from '../../src/syntax/parser.ts';
+import { LANGUAGES } from '../../src/languages/languages.ts';
+import { countErrors, parseSource } from '../../src/languages/parser.ts';
 import { ConfigError } from '../../src/util/errors.ts';
 import { fixtureCode, tempDir } from '../helpers.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeCovariates } from '../../src/syntax/covariates.ts';
-import { parseSource } from '../../src/syntax/parser.ts';
+import { parseSource } from '../../src/languages/parser.ts';
 
 test('covariates: Python snippet against hand counts', async () => {
   const code = [

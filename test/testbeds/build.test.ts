@@ -4,7 +4,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { buildTestbed, inspectTestbed, openTestbed, readTestbedRows } from '../../src/testbeds/index.ts';
 import type { TestbedRow } from '../../src/testbeds/types.ts';
-import { LANGUAGES } from '../../src/syntax/languages.ts';
+import { LANGUAGES } from '../../src/languages/languages.ts';
 import { UserError, UsageError } from '../../src/util/errors.ts';
 import { FIXTURES, tempDir, writeCodeSearchNetTree } from '../helpers.ts';
 

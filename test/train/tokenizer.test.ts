@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { CodeTokenizer, saveTokenizer, tokenizerFiles, trainBpe, trainBpeFromCounts } from '../../src/train/tokenizer.ts';
-import { LANGUAGES } from '../../src/syntax/languages.ts';
+import { LANGUAGES } from '../../src/languages/languages.ts';
 import { fixtureCode, tempDir } from '../helpers.ts';
 
 async function trained(vocabSize = 600) {

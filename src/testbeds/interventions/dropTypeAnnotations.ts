@@ -1,4 +1,4 @@
-import { fieldName, typeName, type FlatTree } from '../../syntax/parser.ts';
+import { fieldName, typeName, type FlatTree } from '../../languages/parser.ts';
 import { applyEdits, type TextEdit } from '../edits.ts';
 import type { Intervention } from '../types.ts';
 

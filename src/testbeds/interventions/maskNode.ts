@@ -1,5 +1,5 @@
-import { LANGUAGES } from '../../syntax/languages.ts';
-import { typeName, nodeText, type FlatTree } from '../../syntax/parser.ts';
+import { LANGUAGES } from '../../languages/languages.ts';
+import { typeName, nodeText, type FlatTree } from '../../languages/parser.ts';
 import { applyEdits, type TextEdit } from '../edits.ts';
 import type { Intervention, InterventionOutcome } from '../types.ts';
 import type { Random } from '../../util/random.ts';

@@ -1,5 +1,5 @@
-import { LANGUAGES, languageSpec } from '../../syntax/languages.ts';
-import { typeName, type FlatTree } from '../../syntax/parser.ts';
+import { LANGUAGES, languageSpec } from '../../languages/languages.ts';
+import { typeName, type FlatTree } from '../../languages/parser.ts';
 import { sameStructure } from '../verify.ts';
 import type { Intervention } from '../types.ts';
 

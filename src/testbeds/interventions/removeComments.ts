@@ -1,6 +1,6 @@
 import { findCommentNodes } from '../../syntax/covariates.ts';
-import { LANGUAGES } from '../../syntax/languages.ts';
-import { typeName, type FlatTree } from '../../syntax/parser.ts';
+import { LANGUAGES } from '../../languages/languages.ts';
+import { typeName, type FlatTree } from '../../languages/parser.ts';
 import { applyEdits, editsMeta, type TextEdit } from '../edits.ts';
 import type { Intervention } from '../types.ts';
 

@@ -1,6 +1,6 @@
-import type { LanguageId } from '../../syntax/languages.ts';
-import { LANGUAGES } from '../../syntax/languages.ts';
-import { fieldName, typeName, nodeText, type FlatTree } from '../../syntax/parser.ts';
+import type { LanguageId } from '../../languages/languages.ts';
+import { LANGUAGES } from '../../languages/languages.ts';
+import { fieldName, typeName, nodeText, type FlatTree } from '../../languages/parser.ts';
 import { applyEdits, type TextEdit } from '../edits.ts';
 import type { Intervention } from '../types.ts';
 

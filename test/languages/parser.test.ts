@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countErrors, nodeText, parseSource, typeName, childrenOf } from '../../src/syntax/parser.ts';
-import { languageSpec } from '../../src/syntax/languages.ts';
+import { countErrors, nodeText, parseSource, typeName, childrenOf } from '../../src/languages/parser.ts';
+import { languageSpec } from '../../src/languages/languages.ts';
 import { fixtureCode } from '../helpers.ts';
 
 test('parser: flat tree invariants (pre-order, parents, leaves in order)', async () => {
